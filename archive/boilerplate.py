@@ -1,0 +1,88 @@
+"""Site boilerplate learned from the archive: paragraphs a site repeats on many of its pages.
+
+House ads ("Support us on Patreon!"), author blurbs, newsletter prompts and "Read more"
+lines pass any single-page extractor, because on one page they look like text. Across a
+site's pages they give themselves away: the same paragraph, verbatim, under different
+stories. Every article's paragraphs are recorded per site (``site_blocks``, from the
+text as extracted, so the model survives cleaning), and a paragraph found in at least
+MIN_PAGES different stories of a site is removed from that site's documents. Copies of
+one story (``duplicate_of``) count once, so a wire story run twice does not make its own
+paragraphs boilerplate; and a cleaning that would take more than MAX_REMOVED_SHARE of an
+article's words is not applied (that is a story, not a footer). The model grows with the
+archive; ``extract --rebuild`` learns it anew from the WARCs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from archive.document import text_hash, word_count
+from archive.store import Store
+
+MIN_PAGES = 3
+MAX_REMOVED_SHARE = 0.5
+
+
+def block_key(block: str) -> str:
+    return hashlib.sha256(block.encode("utf-8")).hexdigest()[:16]
+
+
+def record_blocks(store: Store, article: dict) -> None:
+    """Remember which paragraphs this article of its site had as extracted."""
+    if not article.get("site"):
+        return
+    blocks = article["text"].split("\n\n")[1:]
+    rows = [{"site": article["site"], "block": block_key(b), "article_id": article["id"]} for b in blocks]
+    store.db.table("site_blocks").insert_all(rows, ignore=True)
+
+
+def learned(store: Store) -> dict[str, set[str]]:
+    """Per site, the keys of paragraphs seen in at least MIN_PAGES different stories."""
+    rows = store.db.execute(
+        """
+        SELECT b.site, b.block FROM site_blocks b JOIN articles a ON a.id = b.article_id
+        GROUP BY b.site, b.block HAVING count(DISTINCT coalesce(a.duplicate_of, a.id)) >= ?
+        """,
+        [MIN_PAGES],
+    )
+    model: dict[str, set[str]] = {}
+    for site, block in rows:
+        model.setdefault(site, set()).add(block)
+    return model
+
+
+def clean_document(document: str, boilerplate: set[str]) -> str:
+    """``document`` without its boilerplate paragraphs (the headline always stays)."""
+    headline, *blocks = document.split("\n\n")
+    kept = [b for b in blocks if block_key(b) not in boilerplate]
+    if len(kept) == len(blocks):
+        return document
+    removed_words = word_count(" ".join(blocks)) - word_count(" ".join(kept))
+    if removed_words > MAX_REMOVED_SHARE * word_count(" ".join(blocks)):
+        return document
+    return "\n\n".join([headline, *kept])
+
+
+def remove_boilerplate(store: Store) -> int:
+    """Apply the current model to every article that holds a boilerplate paragraph; returns
+    how many documents changed."""
+    changed = 0
+    for site, boilerplate in learned(store).items():
+        marks = ",".join("?" * len(boilerplate))
+        rows = store.db.execute(
+            f"""
+            SELECT id, text FROM articles WHERE site = ? AND id IN (
+                SELECT article_id FROM site_blocks WHERE site = ? AND block IN ({marks}))
+            """,
+            [site, site, *boilerplate],
+        ).fetchall()
+        for article_id, text in rows:
+            cleaned = clean_document(text, boilerplate)
+            if cleaned != text:
+                body = cleaned.partition("\n\n")[2]
+                store.db.execute(
+                    "UPDATE articles SET text = ?, text_hash = ?, word_count = ? WHERE id = ?",
+                    [cleaned, text_hash(cleaned), word_count(body), article_id],
+                )
+                changed += 1
+    return changed

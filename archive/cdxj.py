@@ -1,0 +1,31 @@
+"""A CDXJ index beside the WARC files, so pywb and other replay tools can use the archive.
+
+cdxj-indexer (webrecorder's own indexer, the one pywb uses) does the work; this only
+chooses the files (closed ones: an ``.open`` file is still being written) and replaces
+the index atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cdxj_indexer.main import CDXJIndexer
+
+from archive.warc import OPEN_SUFFIX, list_warc_files
+
+INDEX_NAME = "index.cdxj"
+
+
+def write_cdxj_index(warc_dir: Path) -> tuple[Path, int]:
+    """Write ``warc_dir/index.cdxj`` over the closed WARC files; returns (path, lines)."""
+    files = [str(p) for p in list_warc_files(warc_dir) if not p.name.endswith(OPEN_SUFFIX)]
+    target = warc_dir / INDEX_NAME
+    partial = warc_dir / (INDEX_NAME + ".tmp")
+    if files:
+        CDXJIndexer(output=str(partial), inputs=files, sort=True, dir_root=str(warc_dir)).process_all()
+    else:
+        partial.write_text("")
+    os.replace(partial, target)
+    with open(target, encoding="utf-8") as fh:
+        return target, sum(1 for line in fh if line.strip())

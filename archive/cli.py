@@ -1,0 +1,543 @@
+"""The ``newsarchive`` command: a thin click layer over crawler/ and archive/.
+
+Exit codes (also in the README): 0 ok; 1 something failed on the way (a site's start
+page, feed or sitemap, or an unreadable spot in a WARC file) but everything else was
+done; 2 usage error; 3 bad configuration (site list, settings); 4 another run holds the
+lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from archive.export import ExportError, export
+from archive.ingest import IngestReport, Shard, ingest
+from archive.store import DB_NAME
+from archive.summary import run_summary
+from archive.warc import verify
+
+logger = logging.getLogger("newsarchive")
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3, 4
+DEFAULT_SITES = Path("seeds/sites.toml")
+DATASETTE_DIR = Path(__file__).parent / "datasette"
+DATASETTE_METADATA = DATASETTE_DIR / "metadata.json"
+
+
+def data_option(func=None, *, default: str = "data", envvar: str | None = "NEWSARCHIVE_DATA"):
+    def decorate(func):
+        return click.option(
+            "--data",
+            "data_dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            envvar=envvar,
+            default=Path(default),
+            show_default=True,
+            help="Data directory: warc/, news.db, export/, logs/" + (f" (env {envvar})." if envvar else "."),
+        )(func)
+
+    return decorate(func) if func else decorate
+
+
+def crawl_options(func):
+    func = click.option(
+        "-s",
+        "--set",
+        "overrides",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Override a Scrapy setting, e.g. -s DOWNLOAD_DELAY=2 (repeatable).",
+    )(func)
+    func = click.option(
+        "--site",
+        "site_names",
+        multiple=True,
+        metavar="NAME",
+        help="Crawl only this site of the list (repeatable).",
+    )(func)
+    func = click.option(
+        "--sites",
+        "sites_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=DEFAULT_SITES,
+        show_default=True,
+        help="Site list (TOML).",
+    )(func)
+    return func
+
+
+def redis_option(func):
+    return click.option(
+        "--redis",
+        "redis_url",
+        metavar="URL",
+        envvar="NEWSARCHIVE_REDIS",
+        help="Share the crawl frontier with every process started with this Redis, e.g. "
+        "redis://host:6379/0 (env NEWSARCHIVE_REDIS). See README, 'Running several crawler processes'.",
+    )(func)
+
+
+def _parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
+    result = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.UsageError(f"-s takes KEY=VALUE, got {pair!r}")
+        result[key.strip()] = value
+    return result
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"newsarchive: {message}", err=True)
+    sys.exit(code)
+
+
+def _say(message: str) -> None:
+    """A line for the user; with ``run --quiet`` it goes only to the run's log file."""
+    logger.info(message)
+    if not click.get_current_context().meta.get("newsarchive.quiet"):
+        click.echo(message)
+
+
+def _warn(message: str) -> None:
+    logger.warning(message)
+    click.echo(message, err=True)
+
+
+def _crawl(
+    data_dir: Path,
+    sites_file: Path,
+    site_names: tuple[str, ...],
+    overrides: tuple[str, ...],
+    resume: bool = False,
+    log_file: Path | None = None,
+    redis_url: str | None = None,
+) -> tuple[int, dict]:
+    """Crawl, then read the closed WARC files back (digests checked); (exit code, stats)."""
+    from crawler.distributed import RedisUnavailable
+    from crawler.runner import run_crawl  # Scrapy loads only for the commands that crawl
+    from crawler.sites import SiteListError
+
+    try:
+        stats = run_crawl(
+            data_dir,
+            sites_file,
+            site_names,
+            _parse_overrides(overrides),
+            resume=resume,
+            log_file=log_file,
+            redis_url=redis_url,
+        )
+    except (SiteListError, RedisUnavailable) as exc:
+        _fail(str(exc), EXIT_CONFIG)
+    failed_sites = sorted(k.rsplit("/", 1)[1] for k in stats if k.startswith("newsarchive/source_errors/"))
+    files = [Path(p) for p in stats.get("newsarchive/warc_files", [])]
+    _say(
+        f"crawl: {stats.get('newsarchive/warc_responses', 0)} responses "
+        f"({stats.get('newsarchive/warc_response_bytes', 0):,} bytes) archived in {len(files)} WARC "
+        f"file(s) under {data_dir / 'warc'}; {stats.get('newsarchive/fetch_errors', 0)} fetch errors; "
+        f"{stats.get('newsarchive/unchanged', 0)} unchanged (304); "
+        f"{stats.get('newsarchive/known_skipped', 0)} known articles skipped; "
+        f"log: {stats.get('newsarchive/log_file')}"
+    )
+    for line in _site_table(stats):
+        _say(line)
+    code = EXIT_OK
+    for path in files:
+        for error in verify(path):
+            _warn(
+                f"crawl: error: WARC file {path.name} does not read back at offset {error.offset}: "
+                f"{error.message}"
+            )
+            code = EXIT_PARTIAL
+    if failed_sites:
+        _warn(f"crawl: sources failed for site(s): {', '.join(failed_sites)} (see the log)")
+        code = EXIT_PARTIAL
+    return code, stats
+
+
+def _site_table(stats: dict) -> list[str]:
+    """The crawl's per-site figures as aligned text lines."""
+    responses = stats.get("newsarchive/site_responses", {})
+    errors, sizes = stats.get("newsarchive/site_errors", {}), stats.get("newsarchive/site_bytes", {})
+    failed = stats.get("newsarchive/source_errors", {})
+    sites = sorted(set(responses) | set(errors) | set(failed))
+    if not sites:
+        return []
+    width = max(len("site"), *map(len, sites))
+    lines = [f"  {'site':<{width}}  responses  errors      MB  sources failed"]
+    for site in sites:
+        lines.append(
+            f"  {site:<{width}}  {responses.get(site, 0):>9}  {errors.get(site, 0):>6}  "
+            f"{sizes.get(site, 0) / 1e6:>6.1f}  {failed.get(site, 0):>14}"
+        )
+    return lines
+
+
+def _echo_ingest(report: IngestReport, data_dir: Path) -> int:
+    _say(
+        f"extract: {report.records} records from {report.files_read} WARC file(s): "
+        f"{report.captures} captures, {report.articles} article rows, {report.crawls} crawl runs, "
+        f"{report.fetch_errors} fetch errors, {report.duplicates} duplicates; "
+        f"{report.seconds:.1f}s -> {data_dir / DB_NAME}"
+    )
+    for warning in report.warnings[:20]:
+        click.echo(f"extract: note: {warning}", err=True)
+    if len(report.warnings) > 20:
+        click.echo(f"extract: ... and {len(report.warnings) - 20} more notes", err=True)
+    for error in report.errors:
+        click.echo(f"extract: error: {error.file} at offset {error.offset}: {error.message}", err=True)
+    return EXIT_PARTIAL if report.errors else EXIT_OK
+
+
+def _export(data_dir: Path, out: Path | None, match: str | None, include_duplicates: bool) -> int:
+    out = out or data_dir / "export"
+    try:
+        report = export(data_dir / DB_NAME, out, match=match, include_duplicates=include_duplicates)
+    except ExportError as exc:
+        _fail(str(exc), EXIT_CONFIG)
+    _say(
+        f"export: {report.articles} articles -> {out} ({report.written} written, "
+        f"{report.unchanged} unchanged, {report.removed} removed) and {out / 'articles.jsonl'}"
+    )
+    return EXIT_OK
+
+
+@contextmanager
+def run_lock(data_dir: Path) -> Iterator[None]:
+    """flock on ``data/.lock``: the kernel drops it when a run dies, so no stale locks."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / ".lock", "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            _fail(f"another run holds {data_dir / '.lock'}; not starting", EXIT_LOCKED)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{os.getpid()}\n")
+        fh.flush()
+        yield
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="newsarchive")
+def main() -> None:
+    """newsarchive: crawl news sites into WARC files, extract articles into SQLite.
+
+    \b
+    Typical use:
+      newsarchive demo                      offline end-to-end demo on loopback
+      newsarchive run --sites seeds/sites.toml    crawl + extract + export (for cron)
+      newsarchive serve                     browse data/news.db with Datasette
+    """
+
+
+@main.command()
+@crawl_options
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue an interrupted crawl of the same sites from its saved state (data/jobs/).",
+)
+@redis_option
+@data_option
+def crawl(
+    sites_file: Path,
+    site_names: tuple[str, ...],
+    overrides: tuple[str, ...],
+    resume: bool,
+    redis_url: str | None,
+    data_dir: Path,
+) -> None:
+    """Crawl the listed sites, archiving every response to data/warc/.
+
+    Start pages, feeds and sitemaps are fetched on every run; article URLs already in
+    the archive are not fetched again.
+    """
+    sys.exit(_crawl(data_dir, sites_file, site_names, overrides, resume, redis_url=redis_url)[0])
+
+
+@main.command()
+@crawl_options
+@data_option
+def replay(sites_file: Path, site_names: tuple[str, ...], overrides: tuple[str, ...], data_dir: Path) -> None:
+    """Run the spiders against the archive instead of the network.
+
+    Every request is answered from the WARC files (nothing is fetched or written);
+    requests with no archived answer are counted and listed as misses.
+    """
+    from crawler.runner import run_crawl
+    from crawler.sites import SiteListError
+
+    try:
+        stats = run_crawl(data_dir, sites_file, site_names, _parse_overrides(overrides), replay=True)
+    except SiteListError as exc:
+        _fail(str(exc), EXIT_CONFIG)
+    click.echo(
+        f"replay: {stats.get('newsarchive/replay_hits', 0)} requests answered from the archive, "
+        f"{stats.get('newsarchive/replay_misses', 0)} misses; URLs: {stats['newsarchive/replay_urls_file']}; "
+        f"log: {stats['newsarchive/log_file']}"
+    )
+    sys.exit(EXIT_OK)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes for text extraction.",
+)
+@click.option(
+    "--rebuild", is_flag=True, help="Make news.db anew from the WARC files alone (replaces it when complete)."
+)
+@click.option(
+    "--shard",
+    metavar="K/N",
+    callback=lambda ctx, param, value: _parse_shard(value),
+    help="Read only share K of N of the WARC files (by a hash of the name); fold shards with `merge`.",
+)
+@click.option(
+    "--sites",
+    "sites_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"Site list whose content_selector/remove_selectors/title_selector apply [default: {DEFAULT_SITES} "
+    "when present].",
+)
+@data_option
+def extract(
+    paths: tuple[Path, ...],
+    workers: int,
+    rebuild: bool,
+    shard: Shard | None,
+    sites_file: Path | None,
+    data_dir: Path,
+) -> None:
+    """Read new WARC records (default: all of data/warc/) into data/news.db.
+
+    Records already read are skipped, so running it again adds nothing.
+    """
+    rules = _site_rules(sites_file or (DEFAULT_SITES if DEFAULT_SITES.exists() else None))
+    report = ingest(
+        data_dir, list(paths) or None, workers=workers, rebuild=rebuild, shard=shard, site_rules=rules
+    )
+    sys.exit(_echo_ingest(report, data_dir))
+
+
+def _site_rules(sites_file: Path | None) -> dict:
+    """The extraction selectors of a site list, by site name (a bad list is exit code 3)."""
+    from archive.extract import rules_by_site
+    from crawler.sites import SiteListError, load_sites
+
+    if sites_file is None:
+        return {}
+    try:
+        return rules_by_site(load_sites(sites_file))
+    except SiteListError as exc:
+        _fail(str(exc), EXIT_CONFIG)
+
+
+def _parse_shard(value: str | None) -> Shard | None:
+    try:
+        return Shard.parse(value) if value else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@main.command("merge")
+@click.argument("stores", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@data_option
+def merge_command(stores: tuple[Path, ...], data_dir: Path) -> None:
+    """Fold the stores STORES (e.g. of `extract --shard`) into data/news.db.
+
+    The same rules as one extract of all their WARC files: each capture once, an
+    article's earliest first_seen and latest text, duplicates marked anew, full-text
+    index rebuilt. Merging a store twice changes nothing.
+    """
+    from archive.merge import MergeError, merge
+
+    try:
+        report = merge(data_dir / DB_NAME, list(stores))
+    except MergeError as exc:
+        _fail(f"merge: {exc}; nothing merged", EXIT_USAGE)
+    _say(
+        f"merge: {report.stores} store(s): {report.added.get('captures', 0)} new captures, "
+        f"{report.added.get('fetch_errors', 0)} new fetch errors, {report.added.get('crawls', 0)} new crawl "
+        f"runs, {report.articles} articles read, "
+        f"{report.duplicates} duplicates -> {data_dir / DB_NAME}"
+    )
+    for skipped in report.skipped:
+        _warn(f"merge: note: {skipped}: no such table (a store from an older version)")
+    sys.exit(EXIT_OK)
+
+
+@main.command("export")
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Output directory [default: DATA/export]."
+)
+@click.option(
+    "--match", metavar="QUERY", help="Only articles matching this FTS5 query, e.g. 'Russia AND China'."
+)
+@click.option("--include-duplicates", is_flag=True, help="Also export copies of earlier articles.")
+@data_option
+def export_command(out: Path | None, match: str | None, include_duplicates: bool, data_dir: Path) -> None:
+    """Write NNN_<id>.txt files (FORMAT.md) and articles.jsonl."""
+    sys.exit(_export(data_dir, out, match, include_duplicates))
+
+
+@main.command()
+@crawl_options
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes for text extraction.",
+)
+@click.option("--quiet", is_flag=True, help="Print nothing when all is well (for cron mail).")
+@redis_option
+@data_option
+@click.pass_context
+def run(
+    ctx: click.Context,
+    sites_file: Path,
+    site_names: tuple[str, ...],
+    overrides: tuple[str, ...],
+    workers: int,
+    quiet: bool,
+    redis_url: str | None,
+    data_dir: Path,
+) -> None:
+    """Crawl, extract and export in one go: the line for cron. Never overlaps itself.
+
+    Ends with a one-paragraph summary: per site, pages fetched, new articles, errors and
+    bytes; sites whose feeds, sitemaps or start pages failed, or that yielded no new
+    article in their last `silent_after_runs` runs, are flagged and make the exit code 1.
+    """
+    from crawler.runner import log_to_file, new_log_file
+    from crawler.sites import load_sites
+
+    ctx.meta["newsarchive.quiet"] = quiet
+    with run_lock(data_dir):
+        log_file = new_log_file(data_dir, "run")
+        with log_to_file(log_file):
+            crawl_code, stats = _crawl(
+                data_dir, sites_file, site_names, overrides, log_file=log_file, redis_url=redis_url
+            )
+            report = ingest(data_dir, workers=workers, site_rules=_site_rules(sites_file))
+            extract_code = _echo_ingest(report, data_dir)
+            export_code = _export(data_dir, None, None, False)
+            sites = load_sites(sites_file, list(site_names))
+            summary = run_summary(
+                data_dir, stats["newsarchive/crawl_id"], {site.name: site.silent_after_runs for site in sites}
+            )
+            code = max(crawl_code, extract_code, export_code, EXIT_PARTIAL if summary.problems else EXIT_OK)
+            if code == EXIT_OK:
+                _say(summary.text())
+            else:
+                _warn(summary.text())
+    sys.exit(code)
+
+
+@main.command()
+@data_option
+def index(data_dir: Path) -> None:
+    """Write data/warc/index.cdxj, a sorted CDXJ index of the closed WARC files.
+
+    With it, pywb (`wb-manager add` or a collection pointing at data/warc/) and other
+    replay tools serve the archive as it was captured.
+    """
+    from archive.cdxj import write_cdxj_index
+
+    path, lines = write_cdxj_index(data_dir / "warc")
+    click.echo(f"index: {lines} records -> {path}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8001, show_default=True, help="Port to listen on.")
+@data_option
+def serve(host: str, port: int, data_dir: Path) -> None:
+    """Serve data/news.db with Datasette (read-only, full-text search on articles).
+
+    Articles show as paragraphs, with a link to the page as archived (served from its
+    WARC record, sandboxed); canned queries and facets come with the project's metadata.
+    """
+    db_path = data_dir / DB_NAME
+    if not db_path.exists():
+        _fail(f"no store at {db_path}: run `newsarchive extract` first", EXIT_CONFIG)
+    datasette = shutil.which("datasette", path=os.path.dirname(sys.executable)) or shutil.which("datasette")
+    if datasette is None:
+        _fail("datasette is not installed", EXIT_CONFIG)
+    args = [
+        datasette,
+        "serve",
+        str(db_path),
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--metadata",
+        str(DATASETTE_METADATA),
+        "--plugins-dir",
+        str(DATASETTE_DIR / "plugins"),
+        "--static",
+        f"newsarchive-static:{DATASETTE_DIR / 'static'}",
+        "--template-dir",
+        str(DATASETTE_DIR / "templates"),
+        # Facet suggestions scan whole tables on every table page: seconds at 100k articles.
+        "--setting",
+        "suggest_facets",
+        "off",
+    ]
+    os.execv(datasette, args)
+
+
+@main.command()
+@data_option
+def stats(data_dir: Path) -> None:
+    """Summarise an archive: WARC files and bytes, captures by status, articles per site
+    and language, duplicates, the last crawl runs."""
+    from archive.stats import StatsError, archive_stats
+
+    try:
+        click.echo(archive_stats(data_dir).text())
+    except StatsError as exc:
+        _fail(str(exc), EXIT_CONFIG)
+
+
+@main.command()
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="[default: DATA/report.html]")
+@click.option("--days", type=click.IntRange(1, 3660), default=60, show_default=True, help="Days to chart.")
+@data_option
+def report(out: Path | None, days: int, data_dir: Path) -> None:
+    """Write a static page charting articles per day per site (inline SVG, no scripts)."""
+    from archive.report import write_report
+
+    try:
+        path, total = write_report(data_dir, out or data_dir / "report.html", days)
+    except FileNotFoundError as exc:
+        _fail(str(exc), EXIT_CONFIG)
+    _say(f"report: {total} articles charted -> {path}")
+
+
+@main.command()
+@click.option("--port", type=int, default=0, help="Port for the loopback site [default: a free one].")
+@data_option(default="demo-data", envvar=None)
+def demo(port: int, data_dir: Path) -> None:
+    """Offline end-to-end run: serve the bundled real pages on loopback, crawl, extract, export."""
+    from archive.demo import run_demo
+
+    sys.exit(run_demo(data_dir, port))

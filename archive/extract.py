@@ -1,0 +1,507 @@
+"""From one archived HTTP response to an article: decoding, trafilatura, the document.
+
+Pure functions of the archived bytes, so extraction can run in worker processes and be
+re-run over old WARCs whenever it improves.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zlib
+from collections.abc import Iterable, Iterator
+from copy import deepcopy
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from html import unescape
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import brotli
+import charset_normalizer
+import lxml.html
+import trafilatura
+from cssselect import GenericTranslator
+from extruct.jsonld import JsonLdExtractor
+from htmldate import find_date
+from lxml import etree
+from w3lib.encoding import (
+    html_body_declared_encoding,
+    http_content_type_encoding,
+    read_bom,
+    resolve_encoding,
+)
+
+from archive.document import WORD, article_id, build_document, normalize_block, text_hash, word_count
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+ARTICLE_PAGETYPES = {
+    "article",
+    "newsarticle",
+    "reportagenewsarticle",
+    "blogposting",
+    "analysisnewsarticle",
+    "opinionnewsarticle",
+    "liveblogposting",
+    "backgroundnewsarticle",
+    "reviewnewsarticle",
+    "satiricalarticle",
+    "report",
+}
+MIN_WORDS = 40  # shorter "articles" are teasers, cookie walls or error pages
+MIN_WORDS_WITHOUT_ARTICLE_SIGNS = 150
+
+
+class BodyDecodingError(ValueError):
+    """The archived body could not be decoded at all."""
+
+
+def undo_content_encoding(body: bytes, coding: str | None) -> tuple[bytes, str | None]:
+    """Remove ``Content-Encoding``; a truncated stream yields what arrived plus a warning."""
+    coding = (coding or "").strip().lower()
+    if coding in ("", "identity"):
+        return body, None
+    try:
+        if coding in ("gzip", "x-gzip"):
+            decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif coding == "deflate":
+            try:
+                return zlib.decompress(body), None
+            except zlib.error:
+                decoder = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as some servers send
+        elif coding == "br":
+            return brotli.decompress(body), None
+        else:
+            raise BodyDecodingError(f"unsupported Content-Encoding {coding!r}")
+        data = decoder.decompress(body)
+        if not decoder.eof:
+            return data, f"{coding} stream truncated after {len(data)} bytes"
+        return data, None
+    except (zlib.error, brotli.error) as exc:
+        raise BodyDecodingError(f"{coding} body is corrupt: {exc}") from None
+
+
+def decode_html(body: bytes, content_type: str | None) -> tuple[str, str]:
+    """Text of an HTML body: BOM, then the HTTP charset, then ``<meta>``, then UTF-8.
+
+    w3lib reads the declarations as browsers do and maps labels as the WHATWG Encoding
+    standard does (ISO-8859-1 read as windows-1252). When the bytes do not decode in the
+    declared charset (a windows-1252 page served as "utf-8"), charset-normalizer decides.
+    """
+    bom_encoding, bom = read_bom(body)
+    if bom_encoding:
+        return body[len(bom) :].decode(bom_encoding, errors="replace"), bom_encoding
+    declared = http_content_type_encoding(content_type) or html_body_declared_encoding(body) or "utf-8"
+    try:
+        return body.decode(declared), declared
+    except (UnicodeDecodeError, LookupError):
+        pass
+    best = charset_normalizer.from_bytes(body).best()
+    encoding = resolve_encoding(best.encoding) if best else None
+    encoding = encoding or declared
+    return body.decode(encoding, errors="replace"), encoding
+
+
+def _block_text(element: etree._Element) -> str:
+    """Text of a block; ``<lb/>`` (a line break inside it) becomes a space."""
+    parts: list[str] = []
+    for node in element.iter():
+        if node is not element and node.tag == "lb":
+            parts.append(" ")
+        elif node.text and node.tag is not etree.Comment:
+            parts.append(node.text)
+        if node is not element and node.tail:
+            parts.append(node.tail)
+    return "".join(parts)
+
+
+def _element_blocks(element: etree._Element) -> list[str]:
+    if element.tag == "list":
+        return [_block_text(item) for item in element.iter("item")]
+    if element.tag == "table":
+        rows = []
+        for row in element.iter("row"):
+            cells = [" ".join(_block_text(c).split()) for c in row if c.tag == "cell"]
+            rows.append(" | ".join(c for c in cells if c))
+        return rows
+    return [_block_text(element)]
+
+
+def body_blocks(body: etree._Element) -> list[str]:
+    """One string per paragraph, sub-heading, list item, quote or table row.
+
+    Text trafilatura leaves loose between blocks (an element's tail) is a paragraph too.
+    """
+    blocks = [body.text or ""]
+    for element in body:
+        blocks.extend(_element_blocks(element))
+        blocks.append(element.tail or "")
+    return blocks
+
+
+def canonical_url_of(declared: str | None, fetched_url: str) -> str:
+    """The page's own canonical URL when it is usable, else the URL it was fetched from."""
+    if declared:
+        candidate = urldefrag(urljoin(fetched_url, declared.strip()))[0]
+        parts = urlsplit(candidate)
+        if parts.scheme in ("http", "https") and parts.hostname and parts.path not in ("", "/"):
+            return candidate
+    return urldefrag(fetched_url)[0]
+
+
+def _split_list(value: str | list | None) -> list[str]:
+    if not value:
+        return []
+    items = value if isinstance(value, list) else value.split(";")
+    seen: list[str] = []
+    for item in items:
+        item = " ".join(str(item).split())
+        if item and item not in seen:
+            seen.append(item)
+    return seen
+
+
+def _language(value: str | None) -> str | None:
+    if not value:
+        return None
+    primary = re.split(r"[-_]", value.strip().lower())[0]
+    return primary if re.fullmatch(r"[a-z]{2}", primary) else None
+
+
+# -- the publisher's structured data -------------------------------------------------
+
+
+def _types(node: dict) -> set[str]:
+    kinds = node.get("@type")
+    return {str(k).lower() for k in (kinds if isinstance(kinds, list) else [kinds]) if k}
+
+
+def _nodes(items: list) -> Iterator[dict]:
+    """Every schema.org object of the page's JSON-LD, ``@graph`` members included."""
+    for item in items:
+        if isinstance(item, dict):
+            yield item
+            graph = item.get("@graph")
+            if isinstance(graph, list):
+                yield from _nodes(graph)
+            elif isinstance(graph, dict):
+                yield from _nodes([graph])
+
+
+@dataclass
+class StructuredData:
+    """What the page's JSON-LD says about itself (read by extruct)."""
+
+    types: set[str]
+    article: dict | None  # the first article-typed object
+
+    @classmethod
+    def of(cls, tree: etree._Element) -> StructuredData:
+        try:
+            items = JsonLdExtractor().extract_items(tree)
+        except ValueError:  # a broken script: the page still has its HTML
+            items = []
+        nodes = list(_nodes(items))
+        article = next((n for n in nodes if _types(n) & ARTICLE_PAGETYPES), None)
+        return cls(set().union(*(_types(n) for n in nodes)) if nodes else set(), article)
+
+    def text(self, key: str) -> str | None:
+        value = self.article.get(key) if self.article else None
+        if isinstance(value, list):
+            value = next((v for v in value if isinstance(v, str)), None)
+        return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
+
+    def article_body(self) -> list[str]:
+        """The publisher's ``articleBody``, one block per line."""
+        body = self.article.get("articleBody") if self.article else None
+        return body.splitlines() if isinstance(body, str) else []
+
+    def authors(self) -> list[str]:
+        found = self.article.get("author") if self.article else None
+        names = []
+        for author in found if isinstance(found, list) else [found]:
+            if isinstance(author, dict) and "organization" not in _types(author):
+                author = author.get("name")
+            if isinstance(author, str) and author.strip() and not author.startswith("http"):
+                names.append(author)
+        return _split_list(names)
+
+
+# -- title, date, page type ----------------------------------------------------------
+
+# Separators before a site name in <title> and og:title ("Headline | Site", "Headline - Site").
+SITE_SUFFIX = re.compile(r"\s+[|\-–—:·•]\s+[^|\-–—:·•]{1,40}$")
+
+
+def _headings(tree: etree._Element) -> list[str]:
+    return [normalize_block(h.text_content()) for h in tree.iter("h1")]
+
+
+def _strip_site_name(title: str) -> str:
+    while SITE_SUFFIX.search(title) and len(SITE_SUFFIX.sub("", title)) >= 20:
+        title = SITE_SUFFIX.sub("", title)
+    return title
+
+
+def choose_title(structured: StructuredData, tree: etree._Element, selected: str | None = None) -> str | None:
+    """The headline: a site's own selector, JSON-LD ``headline``, ``og:title`` or ``<title>``
+    without the site's name, or the first ``<h1>``.
+
+    The order is the one that matched the expected titles of the development corpus best
+    (bench/quality.py); publishers disagree with themselves between these fields, so a
+    site that needs another one sets ``title_selector``.
+    """
+    headline = structured.text("headline")
+    headline = normalize_block(unescape(headline)) if headline else None
+    others = [
+        _strip_site_name(normalize_block(_meta(tree, "og:title") or "")),
+        _strip_site_name(normalize_block(tree.findtext(".//title") or "")),
+        *_headings(tree),
+    ]
+    if headline and headline.endswith(("...", "…")):  # cut to fit a search result: find it whole
+        cut = headline.rstrip(".… ")
+        headline = next((c for c in others if c.startswith(cut) and len(c) > len(cut)), None)
+    candidates = [selected, headline, *others]
+    return next((c for c in candidates if c), None)
+
+
+def _parse_time(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value.strip().replace(" ", "T", 1))
+    except ValueError:
+        return None
+
+
+def _not_after_fetch(moment: datetime, fetched: datetime | None) -> bool:
+    """A page's date may not be later than its fetch; a time without offset may be in any
+    zone, so it is allowed up to UTC+14."""
+    if fetched is None:
+        return True
+    if moment.tzinfo is None:
+        return moment <= fetched.replace(tzinfo=None) + timedelta(hours=14)
+    return moment <= fetched
+
+
+def choose_published(candidates: list[str | None], fetched_at: str) -> str | None:
+    """The first candidate that parses as ISO 8601 and is not after the fetch.
+
+    Full timestamps (JSON-LD ``datePublished``, ``article:published_time``) keep their time
+    and offset; a bare day stays a day. Anything else stays unknown (None), never guessed.
+    """
+    fetched = _parse_time(fetched_at) if fetched_at else None
+    if fetched is not None and fetched.tzinfo is None:
+        fetched = fetched.replace(tzinfo=UTC)
+    for value in candidates:
+        moment = _parse_time(value) if value else None
+        if moment is None or not _not_after_fetch(moment, fetched):
+            continue
+        if len(value.strip()) <= 10:
+            return moment.date().isoformat()
+        return moment.isoformat()
+    return None
+
+
+def _meta(tree: etree._Element, prop: str) -> str | None:
+    values = tree.xpath("//meta[@property=$p or @name=$p]/@content", p=prop)
+    return values[0] if values else None
+
+
+# schema.org and og:type kinds that say "not an article": listings, profiles, videos.
+LISTING_TYPES = {
+    "collectionpage",
+    "searchresultspage",
+    "profilepage",
+    "itemlist",
+    "videoobject",
+    "mediagallery",
+}
+
+
+def is_article(
+    pagetype: str | None, dated: bool, word_count: int, schema_types: frozenset[str] = frozenset()
+) -> bool:
+    """Only article pages become rows: home, section, tag, author, search and video pages do not.
+
+    A page whose JSON-LD or og:type calls it an article needs MIN_WORDS. One that calls
+    itself a listing, profile or video, or whose og:type is something else than "website"
+    (which many article pages say too), is not an article. A page that says nothing needs
+    a date in its markup (``dated``) and a longer body.
+    """
+    kind = (pagetype or "").lower().replace("_", "")
+    if schema_types & ARTICLE_PAGETYPES or kind in ARTICLE_PAGETYPES:
+        return word_count >= MIN_WORDS
+    if schema_types & LISTING_TYPES or kind not in ("", "website", "webpage"):
+        return False
+    return dated and word_count >= MIN_WORDS_WITHOUT_ARTICLE_SIGNS
+
+
+def _dated(tree: etree._Element, published: str | None, max_date: str) -> bool:
+    """The page's markup carries a date (htmldate without its search through the text,
+    which finds some date on nearly any page, listings included)."""
+    return published is not None and find_date(tree, extensive_search=False, max_date=max_date) is not None
+
+
+# -- per-site rules ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SiteRules:
+    """A site's own selectors from sites.toml (CSS), for pages the general extractor gets wrong."""
+
+    content_selector: str | None = None
+    remove_selectors: tuple[str, ...] = ()
+    title_selector: str | None = None
+
+
+def _select(tree: etree._Element, selector: str) -> list[etree._Element]:
+    return tree.xpath(GenericTranslator().css_to_xpath(selector))
+
+
+def rules_by_site(sites: Iterable) -> dict[str, SiteRules]:
+    """The selectors of a loaded site list (``crawler.sites.Site``) by name; sites without any left out."""
+    return {
+        site.name: SiteRules(site.content_selector, tuple(site.remove_selectors), site.title_selector)
+        for site in sites
+        if site.content_selector or site.remove_selectors or site.title_selector
+    }
+
+
+def _selected_title(tree: etree._Element, selector: str | None) -> str | None:
+    found = [normalize_block(e.text_content()) for e in _select(tree, selector)] if selector else []
+    return next((t for t in found if t), None)
+
+
+def _body_tree(tree: etree._Element, rules: SiteRules) -> etree._Element:
+    """``tree`` (changed in place) without the removed parts, or a page of the selected content."""
+    for selector in rules.remove_selectors:
+        for element in _select(tree, selector):
+            element.drop_tree()
+    selected = _select(tree, rules.content_selector) if rules.content_selector else []
+    if not selected:
+        return tree
+    page = lxml.html.fromstring("<html><body></body></html>")
+    page.find("body").extend(deepcopy(e) for e in selected)
+    return page
+
+
+# -- the article -----------------------------------------------------------------------
+
+
+@dataclass
+class Article:
+    id: str
+    url: str
+    canonical_url: str
+    title: str
+    text: str
+    author: str  # JSON list
+    published: str | None
+    sitename: str | None
+    language: str | None
+    description: str | None
+    categories: str  # JSON list
+    tags: str  # JSON list
+    image: str | None
+    word_count: int
+    pagetype: str | None
+
+    def row(self) -> dict:
+        row = asdict(self)
+        row.pop("pagetype")
+        row["text_hash"] = text_hash(self.text)
+        return row
+
+
+def _word_grams(text: str) -> set[tuple[str, ...]]:
+    words = [w.casefold() for w in WORD.findall(text)]
+    return {tuple(words[i : i + 4]) for i in range(max(1, len(words) - 3))} if words else set()
+
+
+def _publisher_checked_body(extracted: list[str], published: list[str]) -> list[str]:
+    """trafilatura's blocks, checked against the publisher's ``articleBody`` when there is one.
+
+    If ``articleBody`` holds twice as many words, trafilatura missed the article (a page
+    built by scripts, an unusual layout): take it. If it covers most of what trafilatura
+    found, the article ends where it ends: blocks after the last one it contains are
+    related links, footers and the like.
+    """
+    published_words = word_count(" ".join(published))
+    if published_words >= MIN_WORDS and published_words >= 2 * word_count(" ".join(extracted)):
+        return published
+    reference = _word_grams(" ".join(published))
+    if len(reference) < len(_word_grams(" ".join(extracted))) / 2:
+        return extracted
+    grams = [_word_grams(block) for block in extracted]
+    inside = [i for i, g in enumerate(grams) if g and len(g & reference) >= len(g) / 2]
+    return extracted[: inside[-1] + 1] if inside else extracted
+
+
+def _with_standfirst(blocks: list[str], description: str | None, tree: etree._Element) -> list[str]:
+    """The standfirst (the lead under the headline) first, when trafilatura left it out.
+
+    It is the page's description shown on the page itself: a description found only in
+    ``<meta>`` is a search-engine summary, not article text.
+    """
+    lead = normalize_block(description or "")
+    if word_count(lead) < 8 or any(lead[:60] in normalize_block(b) for b in blocks):
+        return blocks
+    shown = tree.xpath("//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]")
+    if lead not in normalize_block(" ".join(shown)):
+        return blocks
+    return [lead, *blocks]
+
+
+TRAFILATURA_OPTIONS = {"include_comments": False, "include_tables": True, "include_images": False}
+
+
+def extract_article(
+    html: str, url: str, fetched_at: str = "", rules: SiteRules | None = None
+) -> Article | None:
+    """The article in ``html``, or None when the page is not an article."""
+    tree = trafilatura.load_html(html)
+    if tree is None:
+        return None
+    structured = StructuredData.of(tree)
+    max_date = (fetched_at or datetime.now(UTC).isoformat())[:10]
+    dates = {"original_date": True, "extensive_search": True, "max_date": max_date}
+    meta = trafilatura.bare_extraction(
+        tree, url=url, with_metadata=True, date_extraction_params=dates, as_dict=False, **TRAFILATURA_OPTIONS
+    )
+    if meta is None:
+        return None
+    rules = rules or SiteRules()
+    doc = meta
+    if rules.content_selector or rules.remove_selectors:
+        doc = trafilatura.bare_extraction(
+            _body_tree(deepcopy(tree), rules), url=url, as_dict=False, **TRAFILATURA_OPTIONS
+        )
+    if doc is None or doc.body is None:
+        return None
+    title = choose_title(structured, tree, _selected_title(tree, rules.title_selector)) or meta.title
+    blocks = _publisher_checked_body(body_blocks(doc.body), structured.article_body())
+    text = build_document(title, _with_standfirst(blocks, meta.description, tree))
+    if text is None:
+        return None
+    words = word_count(text.split("\n\n", 1)[1]) if "\n\n" in text else 0
+    published = choose_published(
+        [structured.text("datePublished"), _meta(tree, "article:published_time"), meta.date], fetched_at
+    )
+    if not is_article(meta.pagetype, _dated(tree, published, max_date), words, frozenset(structured.types)):
+        return None
+    canonical = canonical_url_of(meta.url, url)
+    return Article(
+        id=article_id(canonical),
+        url=url,
+        canonical_url=canonical,
+        title=text.split("\n", 1)[0],
+        text=text,
+        author=json.dumps(structured.authors() or _split_list(meta.author), ensure_ascii=False),
+        published=published,
+        sitename=meta.sitename or None,
+        language=_language(tree.get("lang") or meta.language),
+        description=" ".join((meta.description or "").split()) or None,
+        categories=json.dumps(_split_list(meta.categories), ensure_ascii=False),
+        tags=json.dumps(_split_list(meta.tags), ensure_ascii=False),
+        image=meta.image or None,
+        word_count=words,
+        pagetype=meta.pagetype,
+    )

@@ -1,0 +1,99 @@
+"""What the archive already holds, by URL: the one scan a crawl or replay makes of it.
+
+Built from the store's captures and from the WARC records the store has not read yet (a
+crawl run without an extract after it), so it is right even before ``extract`` runs.
+The crawler uses it to skip known articles, to send conditional requests, to write
+revisit records, and (``newsarchive replay``) to answer requests without the network.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import NamedTuple
+
+from archive.store import DB_NAME, open_readonly
+from archive.warc import OPEN_SUFFIX, WarcRecord, closed_name, iter_records, list_warc_files, read_record_at
+
+
+class Capture(NamedTuple):
+    date: str  # WARC-Date
+    file: str
+    offset: int
+    status: int | None
+
+
+class ArchiveIndex:
+    def __init__(self, data_dir: Path) -> None:
+        self.warc_dir = data_dir / "warc"
+        self.latest: dict[str, Capture] = {}  # url -> its latest capture
+        self.latest_ok: dict[str, Capture] = {}  # url -> its latest 2xx capture
+        self.payloads: dict[str, tuple[str, str]] = {}  # payload digest -> (url, date) of its first 200
+        progress: dict[str, int] = {}
+        conn = open_readonly(data_dir / DB_NAME)
+        if conn is not None:
+            try:
+                for row in conn.execute(
+                    "SELECT url, fetched_at, warc_file, warc_offset, status, payload_digest FROM captures"
+                    " ORDER BY fetched_at"
+                ):
+                    self._add(*row)
+                progress = dict(conn.execute("SELECT name, read_to FROM warc_files"))
+            except sqlite3.OperationalError:
+                pass  # a store without tables yet
+            finally:
+                conn.close()
+        for path in list_warc_files(self.warc_dir):
+            for record in iter_records(path, progress.get(closed_name(path), 0), with_payload=False):
+                if record.type in ("response", "revisit"):
+                    self._add(
+                        record.url,
+                        record.date,
+                        record.file,
+                        record.offset,
+                        record.status,
+                        record.headers.get("WARC-Payload-Digest") if record.type == "response" else None,
+                    )
+
+    def _add(
+        self, url: str, date: str, name: str, offset: int, status: int | None, digest: str | None
+    ) -> None:
+        capture = Capture(date, name, offset, status)
+        if url not in self.latest or date >= self.latest[url].date:
+            self.latest[url] = capture
+        if status is not None and 200 <= status < 300:
+            if url not in self.latest_ok or date >= self.latest_ok[url].date:
+                self.latest_ok[url] = capture
+        if status == 200 and digest and digest not in self.payloads:
+            self.payloads[digest] = (url, date)
+
+    def __len__(self) -> int:
+        return len(self.latest)
+
+    def _read(self, name: str, offset: int) -> WarcRecord:
+        path = self.warc_dir / name
+        if not path.exists():
+            path = self.warc_dir / (name + OPEN_SUFFIX)
+        return read_record_at(path, offset)
+
+    def lookup(self, url: str, ok_only: bool = False) -> tuple[WarcRecord, bytes] | None:
+        """The latest record for ``url`` (with ``ok_only``, its latest 2xx) and its HTTP
+        body (a revisit's from its original)."""
+        found = (self.latest_ok if ok_only else self.latest).get(url)
+        if found is None:
+            return None
+        record = self._read(found.file, found.offset)
+        body = record.payload
+        if record.type == "revisit":
+            original = self.latest_ok.get(record.headers.get("WARC-Refers-To-Target-URI", ""))
+            body = self._read(original.file, original.offset).payload if original else b""
+        return record, body
+
+
+def archive_index(crawler) -> ArchiveIndex:
+    """The crawl's one ArchiveIndex, built on first use and shared by its components."""
+    index = getattr(crawler, "_newsarchive_index", None)
+    if index is None:
+        index = ArchiveIndex(Path(crawler.settings.get("NEWSARCHIVE_DATA") or "data"))
+        crawler._newsarchive_index = index
+    return index

@@ -1,0 +1,127 @@
+"""``newsarchive stats``: what an archive holds, at a glance.
+
+WARC files are counted on disk (the source of truth); everything else comes from the
+store, read-only, so it is safe to run while a crawl or an extract is writing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from archive.store import DB_NAME, open_readonly
+from archive.warc import list_warc_files
+
+LAST_CRAWLS = 5
+
+
+class StatsError(Exception):
+    """The data directory has no readable store."""
+
+
+@dataclass
+class ArchiveStats:
+    warc_files: int
+    warc_bytes: int
+    warc_files_read: int
+    captures_by_status: list[tuple[int | None, int]]
+    fetch_errors: int
+    articles_by_site: list[tuple[str | None, int, int]]  # site, articles, duplicates
+    articles_by_language: list[tuple[str | None, int]]
+    duplicates: int
+    crawls: list[sqlite3.Row]
+
+    def text(self) -> str:
+        articles = sum(count for _, count, _ in self.articles_by_site)
+        lines = [
+            f"WARC files    {self.warc_files:,} ({self.warc_bytes / 1e6:,.1f} MB), "
+            f"{self.warc_files_read:,} read into {DB_NAME}",
+            f"captures      {sum(n for _, n in self.captures_by_status):,}; "
+            + ", ".join(
+                f"{status if status is not None else '?'}: {n:,}" for status, n in self.captures_by_status
+            ),
+            f"fetch errors  {self.fetch_errors:,} (no response at all)",
+            f"articles      {articles:,}, of which {self.duplicates:,} duplicates of an earlier article",
+            "",
+        ]
+        lines += _table(
+            ["site", "articles", "duplicates"],
+            [[site or "?", f"{n:,}", f"{dups:,}"] for site, n, dups in self.articles_by_site],
+        )
+        lines.append("")
+        lines += _table(
+            ["language", "articles"], [[lang or "?", f"{n:,}"] for lang, n in self.articles_by_language]
+        )
+        lines.append("")
+        lines += _table(
+            ["crawl", "started", "finished", "responses", "MB", "errors"],
+            [
+                [
+                    row["id"],
+                    row["started"] or "",
+                    row["finished"] or "",
+                    f"{row['responses'] or 0:,}",
+                    f"{(row['bytes'] or 0) / 1e6:,.1f}",
+                    f"{row['errors'] or 0:,}",
+                ]
+                for row in self.crawls
+            ],
+            left=3,
+            empty="no crawl runs yet",
+        )
+        return "\n".join(lines)
+
+
+def _table(header: list[str], rows: list[list[str]], left: int = 1, empty: str = "none") -> list[str]:
+    """Aligned columns: the first ``left`` ones left-aligned (names), the rest right (figures)."""
+    if not rows:
+        return [f"{header[0]}: {empty}"]
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+    return [
+        "  ".join(
+            cell.ljust(width) if i < left else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(line, widths, strict=True))
+        ).rstrip()
+        for line in [header, *rows]
+    ]
+
+
+def archive_stats(data_dir: Path) -> ArchiveStats:
+    """Read the figures; raises StatsError when there is no store or it is not readable."""
+    db_path = data_dir / DB_NAME
+    db = open_readonly(db_path)
+    if db is None:
+        raise StatsError(f"no store at {db_path}: run `newsarchive extract` first")
+    db.row_factory = sqlite3.Row
+    try:
+        files = list_warc_files(data_dir / "warc") if (data_dir / "warc").is_dir() else []
+        return ArchiveStats(
+            warc_files=len(files),
+            warc_bytes=sum(p.stat().st_size for p in files),
+            warc_files_read=db.execute("SELECT count(*) FROM warc_files").fetchone()[0],
+            captures_by_status=[
+                tuple(r) for r in db.execute("SELECT status, count(*) FROM captures GROUP BY 1 ORDER BY 1")
+            ],
+            fetch_errors=db.execute("SELECT count(*) FROM fetch_errors").fetchone()[0],
+            articles_by_site=[
+                tuple(r)
+                for r in db.execute(
+                    "SELECT site, count(*), count(duplicate_of) FROM articles GROUP BY 1 ORDER BY 2 DESC, 1"
+                )
+            ],
+            articles_by_language=[
+                tuple(r)
+                for r in db.execute("SELECT language, count(*) FROM articles GROUP BY 1 ORDER BY 2 DESC, 1")
+            ],
+            duplicates=db.execute("SELECT count(duplicate_of) FROM articles").fetchone()[0],
+            crawls=db.execute(
+                "SELECT id, started, finished, responses, bytes, errors FROM crawls "
+                "ORDER BY started DESC LIMIT ?",
+                [LAST_CRAWLS],
+            ).fetchall(),
+        )
+    except sqlite3.DatabaseError as exc:
+        raise StatsError(f"{db_path} cannot be read as a newsarchive store: {exc}") from None
+    finally:
+        db.close()

@@ -1,0 +1,110 @@
+"""What a crawl run did, per site, and which sites need a look: the `run` summary.
+
+Built from the store (``crawls`` rows come from the summary record each crawl writes into
+its WARC, articles from extraction), so it is the same whether read right after the run
+or months later.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from archive.store import DB_NAME, open_readonly
+
+DEFAULT_SILENT_AFTER_RUNS = 3
+
+
+@dataclass
+class SiteRun:
+    site: str
+    responses: int
+    new_articles: int
+    errors: int
+    bytes: int
+    source_errors: int
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunSummary:
+    crawl_id: str
+    seconds: float
+    sites: list[SiteRun]
+
+    @property
+    def problems(self) -> list[str]:
+        return [f"{s.site}: {p}" for s in self.sites for p in s.problems]
+
+    def text(self) -> str:
+        """One paragraph a person reads in cron mail: per site what happened, then problems."""
+        parts = [
+            f"{s.site} {s.responses} pages, {s.new_articles} new articles, {s.errors} errors, "
+            f"{s.bytes / 1e6:.1f} MB"
+            for s in self.sites
+        ]
+        text = f"Crawl {self.crawl_id} ({self.seconds:.0f}s): " + "; ".join(parts) + "."
+        if self.problems:
+            text += " Needs a look: " + "; ".join(self.problems) + "."
+        return text
+
+
+def _load(value: str | None) -> dict | list:
+    return json.loads(value) if value else {}
+
+
+def _new_articles(db: sqlite3.Connection, started: str, finished: str) -> dict[str, int]:
+    rows = db.execute(
+        "SELECT site, count(*) FROM articles WHERE first_seen >= ? AND first_seen <= ? GROUP BY site",
+        [started, finished],
+    )
+    return dict(rows.fetchall())
+
+
+def run_summary(data_dir: Path, crawl_id: str, silent_after_runs: dict[str, int] | None = None) -> RunSummary:
+    """The summary of crawl ``crawl_id``; a site is flagged when its feeds, sitemaps or start
+    pages failed, or when it yielded no new article in its last ``silent_after_runs[site]``
+    runs (default 3)."""
+    silent_after_runs = silent_after_runs or {}
+    db = open_readonly(data_dir / DB_NAME)
+    if db is None:
+        raise LookupError(f"no store at {data_dir / DB_NAME}")
+    db.row_factory = sqlite3.Row
+    try:
+        crawl = db.execute("SELECT * FROM crawls WHERE id = ?", [crawl_id]).fetchone()
+        if crawl is None:
+            raise LookupError(f"no crawl {crawl_id} in the store")
+        history = db.execute(
+            "SELECT sites, started, finished FROM crawls WHERE started <= ? ORDER BY started DESC",
+            [crawl["started"]],
+        ).fetchall()
+        new_by_run = [
+            (json.loads(r["sites"]), _new_articles(db, r["started"], r["finished"])) for r in history
+        ]
+        responses, errors = _load(crawl["site_responses"]), _load(crawl["site_errors"])
+        site_bytes, source_errors = _load(crawl["site_bytes"]), _load(crawl["source_errors"])
+        sites = []
+        for site in json.loads(crawl["sites"]):
+            run = SiteRun(
+                site=site,
+                responses=responses.get(site, 0),
+                new_articles=new_by_run[0][1].get(site, 0),
+                errors=errors.get(site, 0),
+                bytes=site_bytes.get(site, 0),
+                source_errors=source_errors.get(site, 0),
+            )
+            if run.source_errors:
+                run.problems.append(f"{run.source_errors} feeds/sitemaps/start pages failed")
+            limit = silent_after_runs.get(site, DEFAULT_SILENT_AFTER_RUNS)
+            runs_of_site = [new.get(site, 0) for names, new in new_by_run if site in names][:limit]
+            if limit and len(runs_of_site) >= limit and not any(runs_of_site):
+                run.problems.append(f"no new article in {limit} runs (layout change? blocked?)")
+            sites.append(run)
+    finally:
+        db.close()
+    started = datetime.fromisoformat(crawl["started"].replace("Z", "+00:00"))
+    finished = datetime.fromisoformat(crawl["finished"].replace("Z", "+00:00"))
+    return RunSummary(crawl_id, (finished - started).total_seconds(), sites)

@@ -1,0 +1,461 @@
+"""WARC I/O: the archive is the source of truth, so this module is small and strict.
+
+Writing follows DESIGN.md's conventions: WARC/1.1, one gzip member per record, a
+``warcinfo`` record first in every file, files written as ``.warc.gz.open`` and renamed
+when closed, rotation at a size limit. Reading yields whole records with their offsets
+and stops cleanly (with a reported error) at a truncated or corrupt spot.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import socket
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NamedTuple
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+logger = logging.getLogger(__name__)
+
+OPEN_SUFFIX = ".open"
+WARC_SUFFIX = ".warc.gz"
+NEWSARCHIVE_SITE_HEADER = "NewsArchive-Site"  # WARC extension field: which site list entry
+NEWSARCHIVE_CRAWL_HEADER = "NewsArchive-Crawl"  # WARC extension field: which crawl run
+CRAWL_SUMMARY_URI = "urn:newsarchive:crawl-summary"
+GZIP_MEMBER = b"\x1f\x8b\x08"
+
+
+def payload_digest(body: bytes) -> str:
+    """``sha1:<base32>``, as warcio writes ``WARC-Payload-Digest``."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+def _safe_host(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.]+", "_", name).strip("._") or "host"
+
+
+def warc_file_name(serial: int, when: datetime | None = None) -> str:
+    """``NEWSARCHIVE-<UTC yyyymmddHHMMSS>-<serial>-<host>-<pid>.warc.gz``.
+
+    The pid after the host keeps names unique across processes on one host.
+    """
+    when = when or datetime.now(UTC)
+    return (
+        f"NEWSARCHIVE-{when:%Y%m%d%H%M%S}-{serial:05d}-"
+        f"{_safe_host(socket.gethostname())}-{os.getpid()}{WARC_SUFFIX}"
+    )
+
+
+def closed_name(path: Path) -> str:
+    """The name a WARC file has (or will have) once closed: the store's key for it."""
+    name = path.name
+    return name[: -len(OPEN_SUFFIX)] if name.endswith(OPEN_SUFFIX) else name
+
+
+NAME_PATTERN = re.compile(r"^NEWSARCHIVE-\d{14}-\d{5}-(?P<host>[A-Za-z0-9._]+)-(?P<pid>\d+)\.warc\.gz")
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+@dataclass
+class Recovered:
+    path: Path  # the closed file
+    dropped: int  # bytes of a last record cut short by the crash
+
+
+def recover_orphans(directory: Path) -> list[Recovered]:
+    """Close the ``.open`` files of writers that died (SIGKILL, power loss) on this host.
+
+    A file whose writing process no longer runs is cut after its last whole record and
+    renamed, so every tool reads it; files of live writers and of other hosts are left.
+    """
+    recovered = []
+    host = _safe_host(socket.gethostname())
+    for path in sorted(Path(directory).glob(f"*{WARC_SUFFIX}{OPEN_SUFFIX}")):
+        match = NAME_PATTERN.match(path.name)
+        if not match or match["host"] != host or _process_alive(int(match["pid"])):
+            continue
+        end = 0
+        for record in iter_records(path, with_payload=False):
+            end = record.offset + record.length
+        size = path.stat().st_size
+        if end < size:
+            os.truncate(path, end)
+        final = path.with_name(closed_name(path))
+        os.replace(path, final)
+        recovered.append(Recovered(final, size - end))
+        logger.warning(
+            "closed %s, left open by a writer that died (%d bytes of a cut-off record dropped)",
+            final.name,
+            size - end,
+        )
+    return recovered
+
+
+def list_warc_files(directory: Path) -> list[Path]:
+    """Closed and still-open WARC files in ``directory``, oldest name first."""
+    if not directory.is_dir():
+        return []
+    found = [
+        p
+        for p in directory.iterdir()
+        if p.is_file() and (p.name.endswith(WARC_SUFFIX) or p.name.endswith(WARC_SUFFIX + OPEN_SUFFIX))
+    ]
+    return sorted(found, key=lambda p: closed_name(p))
+
+
+@dataclass
+class Exchange:
+    """One HTTP request and the response to it, as they went over the wire."""
+
+    url: str
+    method: str
+    request_target: str  # path and query, as on the request line
+    request_headers: list[tuple[str, str]]
+    protocol: str  # "HTTP/1.1"
+    status: int
+    reason: str
+    response_headers: list[tuple[str, str]]
+    body: bytes  # as received: Content-Encoding intact, transfer coding removed
+    ip_address: str | None = None
+    request_body: bytes = b""
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+
+class Written(NamedTuple):
+    record_id: str
+    date: str  # WARC-Date
+
+
+class WarcWriter:
+    """Appends records to rotating WARC files in one directory.
+
+    Every record is flushed as soon as it is written, so a killed process leaves an
+    ``.open`` file that is readable up to its last whole record.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        max_size: int = 1_000_000_000,
+        warcinfo: dict[str, str] | None = None,
+    ) -> None:
+        self.directory = Path(directory)
+        self.max_size = max_size
+        self.warcinfo = dict(warcinfo or {})
+        self.closed_files: list[Path] = []
+        self.bytes_written = 0
+        self._serial = 0
+        self._fh: io.BufferedWriter | None = None
+        self._path: Path | None = None
+        self._writer: WARCWriter | None = None
+
+    # -- file lifecycle -------------------------------------------------------------
+
+    def _open_new_file(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = warc_file_name(self._serial)
+        self._serial += 1
+        self._path = self.directory / (name + OPEN_SUFFIX)
+        self._fh = open(self._path, "xb")
+        self._writer = WARCWriter(self._fh, gzip=True, warc_version="1.1")
+        info = {
+            "software": "newsarchive",
+            "format": "WARC File Format 1.1",
+            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+            "hostname": socket.gethostname(),
+            "pid": str(os.getpid()),
+        }
+        info.update(self.warcinfo)
+        self._write(self._writer.create_warcinfo_record(name, info))
+
+    def _write(self, record) -> None:
+        assert self._writer is not None and self._fh is not None
+        self._writer.write_record(record)
+        self._fh.flush()
+
+    def ensure_open(self) -> Path:
+        """Open a file if none is open; returns the current file's path."""
+        if self._fh is None:
+            self._open_new_file()
+        assert self._path is not None
+        return self._path
+
+    def _ensure_room(self) -> None:
+        if self._fh is None:
+            self._open_new_file()
+        elif self._fh.tell() >= self.max_size:
+            self.close()
+            self._open_new_file()
+
+    @property
+    def current_path(self) -> Path | None:
+        return self._path
+
+    def close(self) -> list[Path]:
+        """Close the current file, renaming it from ``.open``; returns all closed files."""
+        if self._fh is not None:
+            assert self._path is not None
+            self.bytes_written += self._fh.tell()
+            self._fh.close()
+            final = self._path.with_name(closed_name(self._path))
+            os.replace(self._path, final)
+            self.closed_files.append(final)
+            self._fh = self._path = self._writer = None
+        return self.closed_files
+
+    # -- records --------------------------------------------------------------------
+
+    def write_exchange(self, exchange: Exchange, revisit_of: tuple[str, str] | None = None) -> Written:
+        """Write a ``response`` record and its ``request`` record; returns the response's id and date.
+
+        With ``revisit_of`` (target URI, WARC-Date of a record with the same payload), the
+        response is a ``revisit`` record of the identical-payload-digest profile: status
+        line and headers only, the body being the one already archived.
+        """
+        self._ensure_room()
+        assert self._writer is not None
+        warc_headers = dict(exchange.extra_headers)
+        if exchange.ip_address:
+            warc_headers["WARC-IP-Address"] = exchange.ip_address
+        http_headers = StatusAndHeaders(
+            f"{exchange.status} {exchange.reason}".strip(),
+            exchange.response_headers,
+            protocol=exchange.protocol,
+        )
+        if revisit_of is None:
+            response = self._writer.create_warc_record(
+                exchange.url,
+                "response",
+                payload=io.BytesIO(exchange.body),
+                length=len(exchange.body),
+                http_headers=http_headers,
+                warc_headers_dict=warc_headers,
+            )
+        else:
+            response = self._writer.create_revisit_record(
+                exchange.url,
+                payload_digest(exchange.body),
+                *revisit_of,
+                http_headers=http_headers,
+                warc_headers_dict=warc_headers,
+            )
+        response_id = response.rec_headers.get_header("WARC-Record-ID")
+        request_line = f"{exchange.method} {exchange.request_target} {exchange.protocol}"
+        request = self._writer.create_warc_record(
+            exchange.url,
+            "request",
+            payload=io.BytesIO(exchange.request_body),
+            length=len(exchange.request_body),
+            http_headers=StatusAndHeaders(request_line, exchange.request_headers, is_http_request=True),
+            warc_headers_dict={
+                "WARC-Concurrent-To": response_id,
+                "WARC-Date": response.rec_headers.get_header("WARC-Date"),
+            },
+        )
+        self._write(response)
+        self._write(request)
+        return Written(response_id, response.rec_headers.get_header("WARC-Date"))
+
+    def write_metadata(
+        self, uri: str, fields: dict, extra_headers: dict[str, str] | None = None, rotate: bool = True
+    ) -> str:
+        """Write a ``metadata`` record holding ``fields`` as JSON (fetch errors, crawl summaries).
+
+        With ``rotate=False`` it goes into the current file even past the size limit: a
+        crawl's summary lists the files written, its own among them.
+        """
+        if rotate:
+            self._ensure_room()
+        else:
+            self.ensure_open()
+        assert self._writer is not None
+        payload = json.dumps(fields, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        record = self._writer.create_warc_record(
+            uri,
+            "metadata",
+            payload=io.BytesIO(payload),
+            length=len(payload),
+            warc_content_type="application/json",
+            warc_headers_dict=dict(extra_headers or {}),
+        )
+        self._write(record)
+        return record.rec_headers.get_header("WARC-Record-ID")
+
+
+# -- reading --------------------------------------------------------------------------
+
+
+@dataclass
+class WarcRecord:
+    """A record read back, with where it lies in its file."""
+
+    file: str  # closed name of the file
+    offset: int
+    length: int
+    type: str
+    record_id: str
+    url: str
+    date: str
+    headers: dict[str, str]  # WARC headers
+    status: int | None
+    http_headers: list[tuple[str, str]]
+    payload: bytes  # for responses: the HTTP body as archived (Content-Encoding intact)
+
+    def http_header(self, name: str) -> str | None:
+        name = name.lower()
+        for key, value in self.http_headers:
+            if key.lower() == name:
+                return value
+        return None
+
+
+@dataclass
+class ReadError:
+    """A spot in a WARC file that could not be read (truncated or corrupt)."""
+
+    file: str
+    offset: int
+    message: str
+
+
+def iter_records(
+    path: Path,
+    start_offset: int = 0,
+    errors: list[ReadError] | None = None,
+    with_payload: bool = True,
+) -> Iterator[WarcRecord]:
+    """Yield the whole records of ``path`` from ``start_offset`` on.
+
+    A truncated or corrupt spot is appended to ``errors`` (when given) with its offset,
+    and reading resumes at the next gzip member that starts a valid WARC record, so one
+    bad record does not hide the rest of a file.
+    """
+    name = closed_name(Path(path))
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        position = start_offset
+        while position < size:
+            problem, position = yield from _read_run(fh, name, position, with_payload)
+            if problem is None:
+                break
+            resume = _next_member(fh, position + 1)
+            if errors is not None:
+                errors.append(ReadError(name, position, problem))
+            if resume is None:
+                break
+            position = resume
+        else:
+            return
+        if problem is None and position < size and errors is not None:
+            errors.append(
+                ReadError(name, position, f"{size - position} bytes at the end are not a whole WARC record")
+            )
+
+
+def _read_run(fh, name: str, position: int, with_payload: bool):
+    """Read records from ``position`` until the end or a broken spot: (problem or None, offset)."""
+    fh.seek(position)
+    iterator = ArchiveIterator(fh, check_digests=True)
+    offset = position
+    try:
+        for record in iterator:
+            if record.format != "warc":  # warcio also reads ARC, and takes text lines for ARC headers
+                raise ValueError(f"not a WARC record ({record.format})")
+            payload = record.raw_stream.read() if with_payload else b""
+            iterator.read_to_end(record)
+            offset, length = iterator.get_record_offset(), iterator.get_record_length()
+            if getattr(record.raw_stream, "limit", 0) > 0:
+                raise ValueError("record truncated: fewer bytes than its Content-Length")
+            if record.digest_checker.passed is False:
+                raise ValueError("; ".join(record.digest_checker.problems))
+            yield _warc_record(name, record, offset, length, payload)
+            offset += length
+    except Exception as exc:  # warcio raises several types for a broken member
+        return f"{type(exc).__name__}: {exc}", offset
+    return None, offset
+
+
+def _next_member(fh, start: int) -> int | None:
+    """Offset of the next gzip member at or after ``start`` that begins a WARC record."""
+    chunk_size = 1 << 20
+    position = start
+    while True:
+        fh.seek(position)
+        chunk = fh.read(chunk_size + 2)
+        if len(chunk) < 3:
+            return None
+        found = chunk.find(GZIP_MEMBER)
+        while found != -1 and found < chunk_size:
+            if _starts_warc_record(fh, position + found):
+                return position + found
+            found = chunk.find(GZIP_MEMBER, found + 1)
+        position += chunk_size
+
+
+def _starts_warc_record(fh, offset: int) -> bool:
+    fh.seek(offset)
+    try:
+        head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(fh.read(512), 16)
+    except zlib.error:
+        return False
+    return head.startswith(b"WARC/")
+
+
+def _warc_record(name: str, record, offset: int, length: int, payload: bytes) -> WarcRecord:
+    status = None
+    http_headers: list[tuple[str, str]] = []
+    if record.http_headers is not None and record.rec_type in ("response", "revisit"):
+        code = record.http_headers.get_statuscode()
+        status = int(code) if code and code.isdigit() else None
+        http_headers = list(record.http_headers.headers)
+    return WarcRecord(
+        file=name,
+        offset=offset,
+        length=length,
+        type=record.rec_type,
+        record_id=record.rec_headers.get_header("WARC-Record-ID") or "",
+        url=record.rec_headers.get_header("WARC-Target-URI") or "",
+        date=record.rec_headers.get_header("WARC-Date") or "",
+        headers=dict(record.rec_headers.headers),
+        status=status,
+        http_headers=http_headers,
+        payload=payload,
+    )
+
+
+def verify(path: Path) -> list[ReadError]:
+    """Read every record of ``path`` back with its digests checked, as `warcio check` does."""
+    errors: list[ReadError] = []
+    for _ in iter_records(path, errors=errors, with_payload=False):
+        pass
+    return errors
+
+
+def read_record_at(path: Path, offset: int) -> WarcRecord:
+    """The single record at ``offset`` of ``path`` (raises ``ValueError`` if none is there)."""
+    errors: list[ReadError] = []
+    for record in iter_records(path, offset, errors):
+        return record
+    raise ValueError(f"no WARC record at {path}:{offset}: {errors[0].message if errors else 'end of file'}")

@@ -1,0 +1,244 @@
+"""Crawl speed: newsarchive against a bare Scrapy CrawlSpider on the same loopback site.
+
+    .venv/bin/python -m bench.crawl --pages 2000 --runs 3
+    .venv/bin/python -m bench.crawl --pages 10000 --runs 1 --keep /tmp/warcs-10k
+
+Generates a news site of N articles (bench/site.py), serves it with nginx on 127.0.0.1,
+and runs, alternating, in fresh processes and fresh data dirs:
+
+- ``baseline``: ``scrapy runspider bench/baseline_spider.py`` (Rule(LinkExtractor(),
+  follow=True), no archiving);
+- ``newsarchive``: ``newsarchive crawl`` with full WARC archiving;
+- ``no-archive``: ``newsarchive crawl`` with the WARC middleware switched off, to show
+  what archiving costs.
+
+Each gets the same concurrency and no politeness delay (it is our own loopback server).
+Prints pages/s, CPU ms per page, peak RSS, the ratios, and nginx's own CPU time per page
+to show the server is not the bottleneck. Figures depend on the machine's load, which is
+printed with them. ``--profile DIR`` adds one cProfile run of each variant (DIR/<variant>.prof).
+"""
+
+from __future__ import annotations
+
+import pstats
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.common import (
+    PYTHON,
+    REPO,
+    CrawlRun,
+    check,
+    crawl_arguments,
+    header,
+    load,
+    median,
+    run_measured,
+    spread,
+)
+from bench.site import Nginx, Site, serve_site
+
+# The same for every variant: no politeness delay on loopback, same parallelism.
+SETTINGS = {
+    "AUTOTHROTTLE_ENABLED": "False",
+    "DOWNLOAD_DELAY": "0",
+    "CONCURRENT_REQUESTS": "16",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
+    "TELNETCONSOLE_ENABLED": "False",
+    "LOG_LEVEL": "INFO",
+}
+NO_ARCHIVE = 'DOWNLOADER_MIDDLEWARES={"crawler.middlewares.WarcArchiveMiddleware": null}'
+VARIANTS = ("baseline", "newsarchive", "no-archive")
+STAT = re.compile(r"'(response_received_count|elapsed_time_seconds|downloader/response_bytes)': ([\d.]+)")
+
+
+@dataclass
+class Run(CrawlRun):
+    crawl_seconds: float  # Scrapy's elapsed_time_seconds: the crawl without process start and exit
+    max_rss_mb: float
+    nginx_cpu: float
+
+
+def sites_toml(site: Site) -> str:
+    base = site.base_url
+    return (
+        f'[[sites]]\nname = "bench"\nstart_urls = ["{base}/"]\nfeeds = ["{base}/feed.xml"]\n'
+        f'sitemaps = ["{base}/sitemap.xml"]\n'
+    )
+
+
+def _settings_args(settings: dict[str, str]) -> list[str]:
+    return [arg for key, value in settings.items() for arg in ("-s", f"{key}={value}")]
+
+
+def command(variant: str, site: Site, data: Path, sites_file: Path) -> list[str]:
+    if variant == "baseline":
+        spider = REPO / "bench" / "baseline_spider.py"
+        return [
+            PYTHON,
+            "-m",
+            "scrapy",
+            "runspider",
+            spider,
+            "-a",
+            f"start={site.base_url}/",
+        ] + _settings_args(SETTINGS)
+    args = [PYTHON, "-m", "archive", "crawl", "--sites", sites_file, "--data", data]
+    args += _settings_args(SETTINGS)
+    if variant == "no-archive":
+        args += ["-s", NO_ARCHIVE]
+    return args
+
+
+def _stats(text: str) -> dict[str, float]:
+    return {key: float(value) for key, value in STAT.findall(text)}
+
+
+def run_variant(variant: str, site: Site, nginx: Nginx, work: Path, timeout: float) -> tuple[Run, Path]:
+    data = Path(tempfile.mkdtemp(prefix=f"{variant}-", dir=work))
+    sites_file = work / "sites.toml"
+    before = nginx.cpu_seconds()
+    # The baseline runs outside the repository: in it, scrapy.cfg would give it newsarchive's settings.
+    cwd = work if variant == "baseline" else REPO
+    measured = check(run_measured(command(variant, site, data, sites_file), timeout, cwd=cwd), variant)
+    nginx_cpu = nginx.cpu_seconds() - before
+    log = measured.stderr + "".join(p.read_text() for p in (data / "logs").glob("*.log"))
+    stats = _stats(log)
+    if "response_received_count" not in stats:
+        raise RuntimeError(f"{variant}: no Scrapy stats in its log:\n{log[-3000:]}")
+    run = Run(
+        variant=variant,
+        pages=int(stats["response_received_count"]),
+        wall=measured.wall,
+        cpu=measured.cpu,
+        crawl_seconds=stats.get("elapsed_time_seconds", measured.wall),
+        max_rss_mb=measured.max_rss_mb,
+        nginx_cpu=nginx_cpu,
+    )
+    return run, data
+
+
+def profile_variant(variant: str, site: Site, work: Path, out_dir: Path, top: int) -> None:
+    """One run of ``variant`` under cProfile (in this process's child), printing where time goes."""
+    data = Path(tempfile.mkdtemp(prefix=f"profile-{variant}-", dir=work))
+    out = out_dir / f"{variant}.prof"
+    args = command(variant, site, data, work / "sites.toml")
+    args = [PYTHON, "-m", "cProfile", "-o", out, *args[1:]]
+    check(run_measured(args, timeout=3600, cwd=work if variant == "baseline" else REPO), f"profile {variant}")
+    stats = pstats.Stats(str(out))
+    total = stats.total_tt
+    print(f"\n-- profile of {variant}: {total:.1f} s under cProfile (wall clock); top {top} by own time")
+    stats.sort_stats("tottime").print_stats(top)
+    print(f"-- {variant}: top {top} by cumulative time")
+    stats.sort_stats("cumulative").print_stats(top)
+
+
+def report(runs: list[Run], site: Site) -> None:
+    print(
+        f"\n{'variant':<12} {'pages':>6} {'wall s':>16} {'pages/s':>18} {'crawl pages/s':>18}"
+        f" {'CPU ms/page':>18} {'peak RSS MB':>18} {'nginx CPU ms/page':>18}"
+    )
+    by_variant = {v: [r for r in runs if r.variant == v] for v in VARIANTS}
+    for variant, rs in by_variant.items():
+        if not rs:
+            continue
+        print(
+            f"{variant:<12} {int(median([r.pages for r in rs])):>6} {spread([r.wall for r in rs]):>16}"
+            f" {spread([r.pages_per_s for r in rs]):>18}"
+            f" {spread([r.pages / r.crawl_seconds for r in rs]):>18}"
+            f" {spread([r.cpu_ms_per_page for r in rs], 2):>18} {spread([r.max_rss_mb for r in rs], 0):>18}"
+            f" {spread([1000 * r.nginx_cpu / r.pages for r in rs], 2):>18}"
+        )
+
+    def med(variant: str, attr: str) -> float:
+        return median([getattr(r, attr) for r in by_variant[variant]])
+
+    print("   (median of the runs, min–max in brackets; pages/s = responses / wall time of the command)")
+    if by_variant["baseline"] and by_variant["newsarchive"]:
+        ratio = med("newsarchive", "pages_per_s") / med("baseline", "pages_per_s")
+        print(f"newsarchive / baseline pages/s: {ratio:.2f}x  (target >= 1.5x)")
+        cpu = med("newsarchive", "cpu_ms_per_page") / med("baseline", "cpu_ms_per_page")
+        print(f"newsarchive / baseline CPU per page: {cpu:.2f}x")
+    if by_variant["newsarchive"] and by_variant["no-archive"]:
+        cost_cpu = med("newsarchive", "cpu_ms_per_page") / med("no-archive", "cpu_ms_per_page") - 1
+        cost_rate = 1 - med("newsarchive", "pages_per_s") / med("no-archive", "pages_per_s")
+        print(
+            f"archiving costs {100 * cost_cpu:+.1f}% CPU per page and {100 * cost_rate:+.1f}% pages/s "
+            "(target <= 5%)"
+        )
+    if by_variant["newsarchive"]:
+        rss = max(r.max_rss_mb for r in by_variant["newsarchive"])
+        print(
+            f"newsarchive peak RSS: {rss:.0f} MB at {len(site.articles)} articles"
+            " (target <= 250 MB at 10,000)"
+        )
+    busiest = max(runs, key=lambda r: r.nginx_cpu / r.wall)
+    busy = 100 * busiest.nginx_cpu / busiest.wall
+    print(
+        f"nginx (1 worker, gzip level 1) was busy at most {busy:.1f}% of one core"
+        f" (in a {busiest.variant} run): it is not the bottleneck"
+    )
+    print(f"   {load()} (at the end)")
+
+
+def main(argv: list[str] | None = None) -> list[Run]:
+    parser = crawl_arguments(__doc__, runs=3)
+    parser.add_argument(
+        "--variants", default=",".join(VARIANTS), help="comma-separated subset of " + ", ".join(VARIANTS)
+    )
+    parser.add_argument("--keep", type=Path, help="keep the last newsarchive run's data dir (WARCs) here")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="add one cProfile run of each variant, kept in DIR/<variant>.prof",
+    )
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds allowed per run")
+    args = parser.parse_args(argv)
+    variants = [v for v in args.variants.split(",") if v]
+    unknown = set(variants) - set(VARIANTS)
+    if unknown:
+        parser.error(f"unknown variant(s): {', '.join(sorted(unknown))}")
+    with tempfile.TemporaryDirectory(prefix="bench-crawl-") as tmp:
+        work = Path(tmp)
+        site, nginx = serve_site(work / "site", args.pages)
+        (work / "sites.toml").write_text(sites_toml(site))
+        header(
+            "crawl benchmark",
+            site=f"{site.pages} HTML pages at {site.base_url}",
+            articles=f"{len(site.articles)}, {site.html_bytes / len(site.articles) / 1024:.0f} KB"
+            f" and {site.links_per_article:.0f} <a href> each on average",
+            runs=f"{args.runs} of each of {', '.join(variants)}, alternating; settings {SETTINGS}",
+        )
+        runs: list[Run] = []
+        with nginx:
+            for number in range(args.runs):
+                for variant in variants:
+                    run, data = run_variant(variant, site, nginx, work, args.timeout)
+                    runs.append(run)
+                    print(
+                        f"run {number + 1} {variant:<12} {run.pages:>6} pages {run.wall:7.1f} s"
+                        f" {run.pages_per_s:7.1f} pages/s {run.cpu_ms_per_page:6.2f} CPU ms/page"
+                        f" {run.max_rss_mb:5.0f} MB peak RSS; {load()}",
+                        flush=True,
+                    )
+                    if variant == "newsarchive" and args.keep and number == args.runs - 1:
+                        shutil.rmtree(args.keep, ignore_errors=True)
+                        shutil.copytree(data, args.keep)
+                    shutil.rmtree(data, ignore_errors=True)
+            if runs:
+                report(runs, site)
+            if args.profile:
+                args.profile.mkdir(parents=True, exist_ok=True)
+                for variant in variants:
+                    profile_variant(variant, site, work, args.profile, top=25)
+        if args.keep:
+            print(f"kept the last newsarchive run's data (WARCs) in {args.keep}")
+    return runs
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,337 @@
+"""Several crawler processes, on any machines, sharing one crawl frontier in Redis.
+
+Turned on by ``REDIS_URL`` (``newsarchive crawl --redis URL``): the ``RedisFrontier``
+add-on swaps in scrapy-redis's scheduler (the request queue in Redis) with the pieces
+scrapy-redis lacks for this archive:
+
+- ``FleetDupeFilter``: scrapy-redis's shared seen set, plus the archive's rule that an
+  article already archived is not fetched again (``crawler/dupefilter.py``), across the
+  fleet: every process adds what its own archive holds to one Redis hash at open and
+  each article it fetches as it goes.
+- ``FleetScheduler``: remembers, per process, the requests it has taken from the queue
+  and not finished (a Redis hash, beside a heartbeat key that expires when the process
+  stops). A live process puts a dead one's requests back on the queue: plain
+  scrapy-redis loses them, since they are already in the seen set. A process stays
+  while others still have requests in flight (their pages may yield more), and start
+  pages, feeds and sitemaps, which every process yields, are fetched once per round.
+- ``InflightMiddleware``: tells the scheduler when a request is finished, i.e. when its
+  callback's output (new requests included) has been handed over.
+
+A round ends when its last process leaves with the queue empty: the seen set is cleared
+so the next run fetches start pages and sections again, as a single process would.
+Each process writes its own WARC files (named by host and pid) in its own data dir.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import UTC, datetime
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from scrapy.settings import BaseSettings
+from scrapy_redis.dupefilter import RFPDupeFilter as RedisDupeFilter
+from scrapy_redis.scheduler import Scheduler as RedisScheduler
+from twisted.internet import task
+
+from crawler.dupefilter import archived_fingerprints, known_article
+
+logger = logging.getLogger(__name__)
+
+KEY_PREFIX = "newsarchive:%(spider)s"
+INFLIGHT_META = "newsarchive_inflight"  # the token of a request taken from the queue
+WARC_DATE = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+# Keep the later date of a URL's fetch (seeding from many archives, in any order).
+SET_IF_LATER = """
+for i = 1, #ARGV, 2 do
+  local current = redis.call('HGET', KEYS[1], ARGV[i])
+  if not current or current < ARGV[i + 1] then redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+end
+"""
+# Join the fleet: the first process of a new round (no one else, nothing queued) clears
+# the last round's seen sets. KEYS: workers, queue, seen, sources, heartbeat.
+JOIN = """
+if redis.call('SCARD', KEYS[1]) == 0 and redis.call('ZCARD', KEYS[2]) == 0 then
+  redis.call('DEL', KEYS[3], KEYS[4])
+end
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[5], '1', 'EX', ARGV[2])
+"""
+# Leave it: the last one out with nothing queued ends the round.
+LEAVE = """
+redis.call('SREM', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[5])
+if redis.call('SCARD', KEYS[1]) == 0 and redis.call('ZCARD', KEYS[2]) == 0 then
+  redis.call('DEL', KEYS[3], KEYS[4])
+end
+"""
+
+
+class RedisUnavailable(Exception):
+    """The Redis given for the frontier does not answer."""
+
+
+def check_redis(url: str) -> None:
+    """Fail before crawling, with a clear message, when the fleet's Redis is not there."""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=5).ping()
+    except (redis.RedisError, ValueError) as exc:
+        raise RedisUnavailable(f"cannot use Redis at {url}: {exc}") from None
+
+
+class RedisFrontier:
+    """Scrapy add-on: with ``REDIS_URL`` set, the frontier and seen set live in Redis."""
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        if not settings.get("REDIS_URL"):
+            return
+        # "spider" priority: above the project's DUPEFILTER_CLASS, below `-s KEY=VALUE`.
+        for key, value in {
+            "SCHEDULER": f"{__name__}.FleetScheduler",
+            "DUPEFILTER_CLASS": f"{__name__}.FleetDupeFilter",
+            # scrapy-redis's default (False) lets the first process to finish clear the shared queue.
+            "SCHEDULER_PERSIST": True,
+            "SCHEDULER_FLUSH_ON_START": False,
+            "SCHEDULER_QUEUE_KEY": f"{KEY_PREFIX}:requests",
+            "SCHEDULER_DUPEFILTER_KEY": f"{KEY_PREFIX}:seen",
+        }.items():
+            settings.set(key, value, priority="spider")
+        settings.setdefault("NEWSARCHIVE_HEARTBEAT", 5.0)  # seconds between a process's signs of life
+        settings.setdefault("NEWSARCHIVE_WORKER_TIMEOUT", 30)  # silent this long: dead, its requests requeued
+        # Outermost, so it sees a callback's output after every other middleware.
+        settings["SPIDER_MIDDLEWARES"][f"{__name__}.InflightMiddleware"] = 1
+        # Below RetryMiddleware: sees only the failures no retry will follow.
+        settings["DOWNLOADER_MIDDLEWARES"][f"{__name__}.InflightMiddleware"] = 1
+
+
+def _keys(spider_name: str) -> dict[str, str]:
+    prefix = KEY_PREFIX % {"spider": spider_name}
+    return {
+        "workers": f"{prefix}:workers",  # set of worker ids
+        "archived": f"{prefix}:archived",  # article fingerprint -> date of its latest 2xx fetch
+        "sources": f"{prefix}:sources",  # fingerprints of the dont_filter requests of this round
+    }
+
+
+class FleetDupeFilter(RedisDupeFilter):
+    """scrapy-redis's shared seen set, with the archive's known articles (fleet-wide) in front."""
+
+    def __init__(self, server, key: str, crawler: Crawler, debug: bool = False) -> None:
+        super().__init__(server, key, debug=debug)
+        self.crawler = crawler
+        self.archived_key = _keys(crawler.spidercls.name)["archived"]
+        self.set_if_later = server.register_script(SET_IF_LATER)
+        crawler.signals.connect(self.response_received, signal=signals.response_received)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> FleetDupeFilter:
+        from scrapy_redis.connection import get_redis_from_settings
+
+        settings = crawler.settings
+        key = settings.get("SCHEDULER_DUPEFILTER_KEY") % {"spider": crawler.spidercls.name}
+        return cls(get_redis_from_settings(settings), key, crawler, settings.getbool("DUPEFILTER_DEBUG"))
+
+    def open(self) -> None:
+        """Add what this process's archive holds to the fleet's known articles."""
+        pairs = [(fp.hex(), date) for fp, date in archived_fingerprints(self.crawler).items()]
+        for start in range(0, len(pairs), 1000):
+            self.set_if_later(
+                keys=[self.archived_key], args=[v for pair in pairs[start : start + 1000] for v in pair]
+            )
+
+    def request_fingerprint(self, request: Request) -> str:
+        """Scrapy's fingerprint (scrapy-redis has its own): one notion of "the same request"."""
+        return self.crawler.request_fingerprinter.fingerprint(request).hex()
+
+    def request_seen(self, request: Request) -> bool:
+        if request.meta.get("article"):
+            fetched = self.server.hget(self.archived_key, self.request_fingerprint(request))
+            if known_article(request, fetched, self.crawler):
+                return True
+        return super().request_seen(request)
+
+    def response_received(self, response: Response, request: Request) -> None:
+        if request.meta.get("article") and 200 <= response.status < 300:
+            now = datetime.now(UTC).strftime(WARC_DATE)
+            self.set_if_later(keys=[self.archived_key], args=[self.request_fingerprint(request), now])
+
+    def close(self, reason: str = "") -> None:
+        """Keep the shared seen set: the round ends when the fleet's last process leaves."""
+
+
+class FleetScheduler(RedisScheduler):
+    """scrapy-redis's scheduler, with each process's in-flight requests kept in Redis."""
+
+    def __init__(self, server, crawler: Crawler, **kwargs) -> None:
+        super().__init__(server, **kwargs)
+        self.crawler = crawler
+        self.worker = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.keys = _keys(crawler.spidercls.name)
+        self.heartbeat_every = crawler.settings.getfloat("NEWSARCHIVE_HEARTBEAT")
+        self.timeout = crawler.settings.getint("NEWSARCHIVE_WORKER_TIMEOUT")
+        self.join, self.leave = server.register_script(JOIN), server.register_script(LEAVE)
+        self.beat = task.LoopingCall(self._heartbeat)
+        crawler._newsarchive_fleet = self  # how InflightMiddleware finds it
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> FleetScheduler:
+        plain = RedisScheduler.from_settings(crawler.settings)  # scrapy-redis reads its settings here
+        dupefilter = FleetDupeFilter.from_crawler(crawler)
+        scheduler = cls(
+            plain.server,
+            crawler,
+            persist=plain.persist,
+            flush_on_start=plain.flush_on_start,
+            queue_key=plain.queue_key,
+            queue_cls=plain.queue_cls,
+            dupefilter=dupefilter,
+            dupefilter_key=plain.dupefilter_key,
+            idle_before_close=plain.idle_before_close,
+            serializer=plain.serializer,
+        )
+        scheduler.stats = crawler.stats
+        return scheduler
+
+    def _key(self, kind: str, worker: str | None = None) -> str:
+        return f"{self.keys['workers']}:{worker or self.worker}:{kind}"
+
+    def _round_keys(self, worker: str | None = None) -> list[str]:
+        return [
+            self.keys["workers"],
+            self.queue.key,
+            self.df.key,
+            self.keys["sources"],
+            self._key("alive", worker),
+        ]
+
+    def open(self, spider) -> None:
+        super().open(spider)
+        self.df.open()
+        self._reap_dead()
+        self.join(keys=self._round_keys(), args=[self.worker, self.timeout])
+        logger.info("joined the crawl fleet as %s (%d requests queued)", self.worker, len(self.queue))
+        self.beat.start(self.heartbeat_every, now=False)
+
+    def close(self, reason: str) -> None:
+        if self.beat.running:
+            self.beat.stop()
+        if reason == "finished":
+            self.server.delete(self._key("inflight"))
+        else:  # stopped early: what it had taken goes back for the others
+            self._requeue(self._key("inflight"), self.worker)
+        self.leave(keys=self._round_keys(), args=[self.worker])
+        super().close(reason)
+
+    # -- the queue -----------------------------------------------------------------
+
+    def next_request(self) -> Request | None:
+        request = super().next_request()
+        if request is not None:
+            token = uuid.uuid4().hex
+            request.meta[INFLIGHT_META] = token
+            self.server.hset(self._key("inflight"), token, self.queue._encode_request(request))
+        return request
+
+    def enqueue_request(self, request: Request) -> bool:
+        token = request.meta.pop(INFLIGHT_META, None)  # a retry or redirect of a request taken
+        if token is None and request.dont_filter:
+            # Sources every process yields at start: once per round across the fleet.
+            if not self.server.sadd(self.keys["sources"], self.df.request_fingerprint(request)):
+                self.stats.inc_value("newsarchive/fleet/sources_already_queued")
+                return False
+        queued = super().enqueue_request(request)
+        if token is not None:
+            self.finished(token)
+        return queued
+
+    def finished(self, token: str) -> None:
+        self.server.hdel(self._key("inflight"), token)
+
+    def has_pending_requests(self) -> bool:
+        """Asked by the engine when this process is idle: is there, or may there be, more?"""
+        if len(self.queue):
+            return True
+        # Idle here means nothing of ours is in flight: whatever is left is a leftover.
+        self.server.delete(self._key("inflight"))
+        self._reap_dead()
+        if len(self.queue):
+            return True
+        others = [w.decode() for w in self.server.smembers(self.keys["workers"]) if w.decode() != self.worker]
+        return any(self.server.hlen(self._key("inflight", other)) for other in others)
+
+    # -- the fleet -----------------------------------------------------------------
+
+    def _heartbeat(self) -> None:
+        self.server.set(self._key("alive"), "1", ex=self.timeout)
+        self.server.sadd(self.keys["workers"], self.worker)
+        self._reap_dead()
+
+    def _reap_dead(self) -> None:
+        for member in self.server.smembers(self.keys["workers"]):
+            other = member.decode()
+            if other != self.worker and not self.server.exists(self._key("alive", other)):
+                self._requeue(self._key("inflight", other), other)
+                self.server.srem(self.keys["workers"], other)
+
+    def _requeue(self, inflight_key: str, worker: str) -> None:
+        """Put a worker's in-flight requests back on the queue (once: the hash is renamed first)."""
+        taken = f"{inflight_key}:requeue:{self.worker}"
+        try:
+            self.server.rename(inflight_key, taken)
+        except Exception as exc:  # redis.ResponseError: no such key, nothing in flight
+            if "no such key" not in str(exc).lower():
+                raise
+            return
+        encoded = list(self.server.hvals(taken))
+        for data in encoded:
+            self.queue.push(self.queue._decode_request(data))
+        self.server.delete(taken)
+        if worker != self.worker:
+            logger.warning(
+                "crawl process %s stopped answering: %d of its requests requeued", worker, len(encoded)
+            )
+        self.stats.inc_value("newsarchive/fleet/requeued", len(encoded))
+
+
+class InflightMiddleware:
+    """Spider and downloader middleware: marks a taken request finished in the fleet scheduler."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> InflightMiddleware:
+        return cls(crawler)
+
+    def _finished(self, request: Request | None) -> None:
+        fleet = getattr(self.crawler, "_newsarchive_fleet", None)
+        token = request.meta.get(INFLIGHT_META) if request is not None else None
+        if fleet is not None and token is not None:
+            fleet.finished(token)
+
+    def process_spider_output(self, response: Response, result: Iterable) -> Iterator:
+        try:
+            yield from result
+        finally:  # everything the callback yielded is queued now
+            self._finished(response.request)
+
+    async def process_spider_output_async(self, response: Response, result: AsyncIterator) -> AsyncIterator:
+        try:
+            async for item in result:
+                yield item
+        finally:
+            self._finished(response.request)
+
+    def process_spider_exception(self, response: Response, exception: Exception) -> None:
+        self._finished(response.request)
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        self._finished(request)  # a download failure no retry follows: its errback yields nothing

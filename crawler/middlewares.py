@@ -1,0 +1,206 @@
+"""Downloader middleware that archives every exchange to WARC as it went over the wire.
+
+It sits at the downloader end of the chain (priority 950, after HttpCompression at 590
+and Redirect at 600), so ``process_response`` sees each response first: body still
+compressed, 3xx before they are followed, 4xx/5xx before they are retried. Failures with
+no response become WARC ``metadata`` records so the archive says what was tried.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections import Counter
+from datetime import UTC, datetime
+from http import HTTPStatus
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Request, Response
+
+from archive.lookup import archive_index
+from archive.warc import (
+    CRAWL_SUMMARY_URI,
+    NEWSARCHIVE_SITE_HEADER,
+    Exchange,
+    WarcWriter,
+    closed_name,
+    payload_digest,
+    recover_orphans,
+)
+
+logger = logging.getLogger(__name__)
+
+WARC_DATE = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+# Hop-by-hop coding that Twisted has already undone: tools would try to de-chunk again.
+TRANSFER_ENCODING = b"Transfer-Encoding"
+
+
+def _header_pairs(headers) -> list[tuple[str, str]]:
+    """Every value of every header (``getlist``: Set-Cookie and Link repeat)."""
+    pairs = []
+    for key in headers:
+        name = key.decode("latin-1")
+        for value in headers.getlist(key):
+            pairs.append((name, value.decode("latin-1")))
+    return pairs
+
+
+def _request_target(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def response_header_pairs(response: Response) -> list[tuple[str, str]]:
+    pairs = []
+    for name, value in _header_pairs(response.headers):
+        if name.lower() == "transfer-encoding":
+            name = "X-Archive-Orig-Transfer-Encoding"
+        pairs.append((name, value))
+    return pairs
+
+
+def request_header_pairs(request: Request) -> list[tuple[str, str]]:
+    pairs = _header_pairs(request.headers)
+    if not any(name.lower() == "host" for name, _ in pairs):
+        pairs.insert(0, ("Host", urlsplit(request.url).netloc))
+    return pairs
+
+
+class WarcArchiveMiddleware:
+    """Writes a response + request record pair for every response the crawler receives."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.stats = crawler.stats
+        data = Path(settings.get("NEWSARCHIVE_DATA") or "data")
+        recover_orphans(data / "warc")
+        self.writer = WarcWriter(
+            data / "warc",
+            max_size=settings.getint("WARC_MAX_SIZE"),
+            warcinfo={
+                "software": f"newsarchive (Scrapy {scrapy.__version__})",
+                "operator": settings.get("WARC_OPERATOR", ""),
+                "http-header-user-agent": settings.get("USER_AGENT", ""),
+                "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+                "description": "newsarchive crawl",
+            },
+        )
+        self.started = datetime.now(UTC)
+        # WARC_DEDUP: payload digest -> (URI, WARC-Date) of the record that holds that payload.
+        self.dedup: dict[str, tuple[str, str]] | None = (
+            dict(archive_index(crawler).payloads) if settings.getbool("WARC_DEDUP") else None
+        )
+        self.site_responses: Counter[str] = Counter()
+        self.site_errors: Counter[str] = Counter()
+        self.site_bytes: Counter[str] = Counter()
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcArchiveMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        site = request.meta.get("site", "")
+        reason = (
+            HTTPStatus(response.status).phrase if response.status in HTTPStatus._value2member_map_ else ""
+        )
+        exchange = Exchange(
+            url=response.url,
+            method=request.method,
+            request_target=_request_target(request.url),
+            request_headers=request_header_pairs(request),
+            request_body=request.body,
+            protocol=response.protocol or "HTTP/1.1",
+            status=response.status,
+            reason=reason,
+            response_headers=response_header_pairs(response),
+            body=response.body,
+            ip_address=str(response.ip_address) if response.ip_address else None,
+            extra_headers={NEWSARCHIVE_SITE_HEADER: site} if site else {},
+        )
+        revisit_of = None
+        if self.dedup is not None and response.status == 200:
+            digest = payload_digest(response.body)
+            revisit_of = self.dedup.get(digest)
+            if revisit_of is not None:
+                self.stats.inc_value("newsarchive/warc_revisits")
+        written = self.writer.write_exchange(exchange, revisit_of=revisit_of)
+        if self.dedup is not None and response.status == 200 and revisit_of is None:
+            self.dedup[digest] = (response.url, written.date)
+        self.stats.inc_value("newsarchive/warc_responses")
+        self.stats.inc_value("newsarchive/warc_response_bytes", len(response.body))
+        if site:
+            self.site_responses[site] += 1
+            self.site_bytes[site] += len(response.body)
+            if response.status >= 400:
+                self.site_errors[site] += 1
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if isinstance(exception, IgnoreRequest):  # refused before sending (robots.txt): nothing was tried
+            return
+        site = request.meta.get("site", "")
+        message = f"{type(exception).__name__}: {exception}"
+        logger.warning("fetch failed: %s %s: %s", request.method, request.url, message)
+        self.writer.write_metadata(
+            request.url,
+            {
+                "fetch_error": message,
+                "method": request.method,
+                "site": site,
+                "request_headers": request_header_pairs(request),
+            },
+            extra_headers={NEWSARCHIVE_SITE_HEADER: site} if site else {},
+        )
+        self.stats.inc_value("newsarchive/fetch_errors")
+        if site:
+            self.site_errors[site] += 1
+
+    def spider_closed(self, spider: scrapy.Spider, reason: str) -> None:
+        """Record the crawl run in the archive itself, then close the WARC file."""
+        stats = self.stats.get_stats()
+        finished = datetime.now(UTC)
+        current = self.writer.ensure_open()  # the summary goes into it, whatever its size
+        files = [p.name for p in self.writer.closed_files] + [closed_name(current)]
+        summary = {
+            "crawl_id": f"{self.started:%Y%m%dT%H%M%SZ}-{socket.gethostname()}-{os.getpid()}",
+            # the WARC-Date format, so times compare as strings with captures' fetched_at
+            "started": self.started.strftime(WARC_DATE),
+            "finished": finished.strftime(WARC_DATE),
+            "reason": reason,
+            "sites": sorted(getattr(spider, "site_names", [])),
+            "requests": stats.get("downloader/request_count", 0),
+            "responses": stats.get("newsarchive/warc_responses", 0),
+            "bytes": stats.get("newsarchive/warc_response_bytes", 0),
+            "errors": stats.get("newsarchive/fetch_errors", 0)
+            + sum(
+                v
+                for k, v in stats.items()
+                if k.startswith("downloader/response_status_count/") and k.rsplit("/", 1)[1] >= "400"
+            ),
+            "known_skipped": stats.get("newsarchive/known_skipped", 0),
+            "site_responses": dict(self.site_responses),
+            "site_errors": dict(self.site_errors),
+            "site_bytes": dict(self.site_bytes),
+            "source_errors": {
+                key.rsplit("/", 1)[1]: value
+                for key, value in stats.items()
+                if key.startswith("newsarchive/source_errors/")
+            },
+            "warc_files": files,
+        }
+        self.writer.write_metadata(CRAWL_SUMMARY_URI, summary, rotate=False)
+        closed = self.writer.close()
+        self.crawler.stats.set_value("newsarchive/warc_files", [str(p) for p in closed])
+        self.crawler.stats.set_value("newsarchive/crawl_id", summary["crawl_id"])
+        for key in ("site_responses", "site_errors", "site_bytes", "source_errors"):
+            self.crawler.stats.set_value(f"newsarchive/{key}", summary[key])
+        logger.info("crawl archived: %d responses in %d WARC file(s)", summary["responses"], len(closed))

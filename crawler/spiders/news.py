@@ -1,0 +1,239 @@
+"""The one generic spider: finds articles of the listed sites by links, feeds and sitemaps.
+
+It only discovers and fetches; archiving is the WARC middleware's job and reading the
+archive is ``archive/``'s. Requests carry ``meta["site"]`` (which entry of the site
+list) and ``meta["article"]`` (an article URL: not fetched again once archived).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse, Request, Response
+from scrapy.linkextractors import LinkExtractor
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from archive.lookup import archive_index
+from crawler.discovery import DiscoveryError, parse_date, read_feed, read_sitemap
+from crawler.replay import response_from_record
+from crawler.sites import Site, load_sites
+from crawler.urls import clean_url, is_article_url, is_wanted
+
+logger = logging.getLogger(__name__)
+
+SOURCES = ("start", "feed", "sitemap")  # where news is found: fetched on every run
+
+
+def _archived_copy_on_304(callback: Callable) -> Callable:
+    """A source answered 304: run ``callback`` on the archived copy the 304 confirms."""
+
+    @functools.wraps(callback)
+    def wrapper(self: NewsSpider, response: Response) -> Iterator[Request]:
+        if response.status == 304:
+            response = self._unchanged(response)
+            if response is None:
+                return
+        yield from callback(self, response)
+
+    return wrapper
+
+
+def _older(date: str | None, than: datetime | None) -> bool:
+    parsed = parse_date(date) if date else None
+    return parsed is not None and than is not None and parsed < than
+
+
+class NewsSpider(scrapy.Spider):
+    name = "news"
+
+    def __init__(self, sites: str = "seeds/sites.toml", site: str = "", *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.sites: list[Site] = load_sites(sites, [s for s in site.split(",") if s])
+        self.by_name = {s.name: s for s in self.sites}
+        self.site_names = list(self.by_name)
+        self.source_urls = {u for s in self.sites for u in (*s.start_urls, *s.feeds, *s.sitemaps)}
+        self.allowed_domains = sorted({d for s in self.sites for d in s.allowed_domains})
+        # Hosts are checked by is_wanted (LinkExtractor's allow_domains compares host:port).
+        self.link_extractors = {s.name: LinkExtractor(deny=[p.pattern for p in s.deny]) for s in self.sites}
+
+    async def start(self) -> AsyncIterator[Request]:
+        for site in self.sites:
+            for url in site.start_urls:
+                yield self._request(url, site, self.parse_page, kind="start", depth=0)
+            for url in site.feeds:
+                yield self._request(url, site, self.parse_feed, kind="feed")
+            for url in site.sitemaps:
+                yield self._request(url, site, self.parse_sitemap, kind="sitemap")
+
+    def _request(
+        self, url: str, site: Site, callback: Callable, *, kind: str, depth: int | None = None
+    ) -> Request:
+        meta = {"site": site.name, "kind": kind, "link_depth": site.max_depth if depth is None else depth}
+        if kind == "article":
+            meta["article"] = True
+            if site.refetch_after_days is not None:
+                meta["refetch_after_days"] = site.refetch_after_days
+        if not site.obey_robots:
+            meta["dont_obey_robotstxt"] = True
+        if site.download_timeout is not None:
+            meta["download_timeout"] = site.download_timeout
+        if site.download_maxsize is not None:
+            meta["download_maxsize"] = site.download_maxsize
+        headers = {"User-Agent": site.user_agent} if site.user_agent else {}
+        if kind in SOURCES:
+            # Fetched on every run (they are how news is found), but conditionally: a 304
+            # costs the site nothing and is archived as "unchanged".
+            meta["handle_httpstatus_list"] = [304]
+            headers.update(self._validators(url))
+        return Request(
+            url,
+            callback=callback,
+            errback=self.on_error,
+            meta=meta,
+            headers=headers,
+            dont_filter=kind in SOURCES,
+        )
+
+    def _validators(self, url: str) -> dict[str, str]:
+        """If-None-Match / If-Modified-Since from the last 2xx capture of ``url``."""
+        found = archive_index(self.crawler).lookup(url, ok_only=True)
+        if found is None:
+            return {}
+        record, _ = found
+        headers = {}
+        if etag := record.http_header("ETag"):
+            headers["If-None-Match"] = etag
+        if last_modified := record.http_header("Last-Modified"):
+            headers["If-Modified-Since"] = last_modified
+        return headers
+
+    def _unchanged(self, response: Response) -> Response | None:
+        """For a 304, the archived copy it confirms (as a Response); None if there is none."""
+        site, kind = response.meta["site"], response.meta["kind"]
+        self.crawler.stats.inc_value("newsarchive/unchanged")
+        logger.info("site %s: %s %s unchanged since the last run (304)", site, kind, response.url)
+        found = archive_index(self.crawler).lookup(response.url, ok_only=True)
+        if found is None:
+            return None
+        record, body = found
+        return response_from_record(record, body, response.request, decode=True)
+
+    def _page_request(self, url: str, site: Site, depth: int | None = None) -> Request | None:
+        url = clean_url(url)
+        if url in self.source_urls or not is_wanted(url, site):  # sources are requested once, at start
+            return None
+        kind = "article" if is_article_url(url, site) else "page"
+        return self._request(url, site, self.parse_page, kind=kind, depth=depth)
+
+    # -- callbacks --------------------------------------------------------------------
+
+    @_archived_copy_on_304
+    def parse_page(self, response: Response) -> Iterator[Request]:
+        """Follow links from start and section pages up to the site's ``max_depth``.
+
+        Links of article pages are not followed: news is found on home, section and
+        listing pages, in feeds and in sitemaps, and an article's ~200 links (menus,
+        related stories) are the bulk of a naive crawler's CPU time.
+        """
+        site = self.by_name[response.meta["site"]]
+        depth = response.meta["link_depth"]
+        if (
+            depth >= site.max_depth
+            or response.meta["kind"] == "article"
+            or not isinstance(response, HtmlResponse)
+        ):
+            return
+        for link in self.link_extractors[site.name].extract_links(response):
+            request = self._page_request(link.url, site, depth + 1)
+            if request is not None:
+                yield request
+
+    @_archived_copy_on_304
+    def parse_feed(self, response: Response) -> Iterator[Request]:
+        site = self.by_name[response.meta["site"]]
+        try:
+            found = read_feed(response.body, response.url)
+        except DiscoveryError as exc:
+            self._source_failed(site, "feed", response.url, str(exc))
+            return
+        if found.warning:
+            logger.warning("site %s: feed %s: %s", site.name, response.url, found.warning)
+        yield from self._articles(found.articles, site, "feed", response.url)
+
+    @_archived_copy_on_304
+    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        site = self.by_name[response.meta["site"]]
+        max_size = self.settings.getint("SITEMAP_MAX_SIZE")
+        try:
+            found = read_sitemap(response.body, response.url, max_size)
+        except DiscoveryError as exc:
+            self._source_failed(site, "sitemap", response.url, str(exc))
+            return
+        if found.warning:
+            logger.warning("site %s: sitemap %s: %s", site.name, response.url, found.warning)
+        for url in found.sitemaps:
+            if site.is_allowed_host(url) and not self._unchanged_since_read(url, found.dates.get(url)):
+                yield self._request(url, site, self.parse_sitemap, kind="sitemap")
+        articles = found.articles
+        if site.max_age_days is not None:
+            oldest = datetime.now(UTC) - timedelta(days=site.max_age_days)
+            articles = [u for u in articles if not _older(found.dates.get(u), oldest)]
+            self.crawler.stats.inc_value("newsarchive/too_old", len(found.articles) - len(articles))
+        yield from self._articles(articles, site, "sitemap", response.url)
+
+    def _unchanged_since_read(self, sitemap_url: str, lastmod: str | None) -> bool:
+        """A child sitemap whose lastmod is older than our last good copy of it: skip it."""
+        if not lastmod:
+            return False
+        capture = archive_index(self.crawler).latest_ok.get(sitemap_url)
+        if capture is None or not _older(lastmod, parse_date(capture.date)):
+            return False
+        self.crawler.stats.inc_value("newsarchive/sitemaps_unchanged")
+        logger.info(
+            "site sitemap %s unchanged since %s (lastmod %s): skipped", sitemap_url, capture.date, lastmod
+        )
+        return True
+
+    def _articles(self, urls: list[str], site: Site, route: str, source: str) -> Iterator[Request]:
+        # Feeds and sitemaps list articles by definition; a site's `allow` still narrows them.
+        wanted = []
+        for url in map(clean_url, urls):
+            if url not in wanted and is_wanted(url, site) and (not site.allow or is_article_url(url, site)):
+                wanted.append(url)
+        logger.info(
+            "site %s: %s %s lists %d URLs, %d of them articles to fetch",
+            site.name,
+            route,
+            source,
+            len(urls),
+            len(wanted),
+        )
+        self.crawler.stats.inc_value(f"newsarchive/discovered/{route}", len(wanted))
+        for url in wanted:
+            yield self._request(url, site, self.parse_page, kind="article")
+
+    def _source_failed(self, site: Site, route: str, url: str, reason: str) -> None:
+        logger.error("site %s: %s %s yields no URLs: %s", site.name, route, url, reason)
+        self.crawler.stats.inc_value(f"newsarchive/source_errors/{site.name}")
+
+    def on_error(self, failure: Failure) -> None:
+        """Log a failed fetch clearly; the response (if any) is already archived."""
+        request = failure.request
+        site = request.meta.get("site", "?")
+        kind = request.meta.get("kind", "page")
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            logger.warning("site %s: %s %s answered HTTP %d", site, kind, request.url, status)
+        elif failure.check(IgnoreRequest):  # robots.txt, offsite, size cap: not a fetch failure
+            logger.info("site %s: %s %s not fetched: %s", site, kind, request.url, failure.getErrorMessage())
+            return
+        else:
+            logger.warning("site %s: %s %s failed: %s", site, kind, request.url, failure.getErrorMessage())
+        if kind in SOURCES:
+            self.crawler.stats.inc_value(f"newsarchive/source_errors/{site}")

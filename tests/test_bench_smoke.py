@@ -1,0 +1,58 @@
+"""The benchmarks run end to end at a tiny size and print their figures (no timing asserted).
+
+A benchmark that no longer runs is found here, not on the day someone needs its figures.
+Their speed is measured by running them (bench/README.md), never asserted in a test.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def require_nginx() -> None:
+    """The crawl benchmark serves its site with nginx: a missing one fails, never skips."""
+    assert shutil.which("nginx") or Path("/usr/sbin/nginx").exists(), (
+        "nginx is not installed: `make test` installs it (tools/system-packages.txt)"
+    )
+
+
+def bench(*args: str | Path, timeout: int = 300) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", *map(str, args)], cwd=REPO, capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, f"{args} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def test_crawl_bench_runs_every_variant_and_prints_ratios(tmp_path):
+    require_nginx()
+    out = bench("bench.crawl", "--pages", 30, "--runs", 1, "--keep", tmp_path / "kept")
+    for variant in ("baseline", "newsarchive", "no-archive"):
+        assert f"run 1 {variant}" in out
+    assert "newsarchive / baseline pages/s:" in out
+    assert "archiving costs" in out
+    assert "load average" in out
+    assert list((tmp_path / "kept" / "warc").glob("*.warc.gz"))
+
+
+def test_extract_bench_reads_a_crawl_and_prints_ratios():
+    require_nginx()
+    out = bench("bench.extract", "--pages", 30)
+    for name in ("bare", "extract-1", "extract-2", "again"):
+        assert name in out
+    assert "per-doc cost extract-1 / bare:" in out
+    assert "2 workers / 1 worker docs/s:" in out
+    assert "second extract:" in out
+
+
+def test_store_bench_times_fts_and_serve(tmp_path):
+    out = bench("bench.store", "--articles", 300, "--repeat", 2, "--store", tmp_path)
+    assert "300 articles" in out
+    assert "FTS rare" in out and "FTS common" in out
+    for page in ("articles table page", "search 'quokkaburg'", "one article"):
+        assert f"serve {page}" in out

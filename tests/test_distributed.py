@@ -1,0 +1,189 @@
+"""Several real crawler processes sharing one real Redis (``--redis``), on the loopback site."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import redis
+
+from archive.demo_site import NewsSite
+from archive.warc import list_warc_files, verify
+from tests.conftest import FAST, newsarchive
+
+# Faster signs of life than in production, so a killed process is noticed within seconds.
+QUICK_FLEET = ["-s", "NEWSARCHIVE_HEARTBEAT=0.5", "-s", "NEWSARCHIVE_WORKER_TIMEOUT=2"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def private_redis(directory: Path) -> Iterator[str]:
+    """A redis-server of our own on a free loopback port, nothing saved; yields its URL."""
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.fail("redis-server is not installed (tools/system-packages.sh installs it)")
+    port = _free_port()
+    directory.mkdir(parents=True, exist_ok=True)
+    command = [server, "--port", str(port), "--bind", "127.0.0.1"]
+    command += ["--dir", str(directory), "--save", "", "--appendonly", "no"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        client = redis.Redis.from_url(url)
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError(f"redis-server did not answer on port {port}")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def start_crawl(sites: Path, data: Path, redis_url: str, *settings: str) -> subprocess.Popen:
+    command = [sys.executable, "-m", "archive", "crawl", "--sites", str(sites), *FAST, *settings]
+    command += ["--redis", redis_url, "--data", str(data)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(process: subprocess.Popen, timeout: int = 240) -> str:
+    out, err = process.communicate(timeout=timeout)
+    assert process.returncode == 0, f"crawl exited {process.returncode}\n{out}\n{err}"
+    return out + err
+
+
+def article_fetches(site: NewsSite, since: int = 0) -> Counter[str]:
+    return Counter(r.path for r in site.served()[since:] if r.path.startswith("/news/") and r.status == 200)
+
+
+def articles(db: Path) -> dict[str, tuple[str, str]]:
+    conn = sqlite3.connect(db)
+    try:
+        return {row[0]: (row[1], row[2]) for row in conn.execute("SELECT id, title, text FROM articles")}
+    finally:
+        conn.close()
+
+
+def extract_union(root: Path, name: str, *data_dirs: Path) -> Path:
+    """One store from the WARC files of several crawl processes."""
+    files = [p for d in data_dirs for p in list_warc_files(d / "warc")]
+    newsarchive("extract", *files, data=root / name)
+    return root / name / "news.db"
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    """The loopback site, a private Redis, and a single-process crawl to compare with."""
+    root = tmp_path_factory.mktemp("fleet")
+    with NewsSite() as site, private_redis(root / "redis") as url:
+        sites = root / "sites.toml"
+        sites.write_text(site.sites_toml())
+        newsarchive("crawl", "--sites", sites, *FAST, data=root / "single")
+        newsarchive("extract", data=root / "single")
+        single = articles(root / "single" / "news.db")
+        yield SimpleNamespace(root=root, site=site, url=url, sites=sites, single=single)
+
+
+def test_two_processes_fetch_each_article_once(fleet):
+    since = len(fleet.site.served())
+    # Few requests taken at a time and a small delay, so both processes get a share.
+    slow = ["-s", "CONCURRENT_REQUESTS=2", "-s", "DOWNLOAD_DELAY=0.1"]
+    a = start_crawl(fleet.sites, fleet.root / "a", fleet.url, *slow)
+    b = start_crawl(fleet.sites, fleet.root / "b", fleet.url, *slow)
+    finish(a), finish(b)
+
+    fetched = article_fetches(fleet.site, since)
+    expected = {p.path for pages in fleet.site.articles.values() for p in pages}
+    assert set(fetched) == expected
+    assert set(fetched.values()) == {1}, [p for p, n in fetched.items() if n > 1]
+    sources = Counter(r.path for r in fleet.site.served()[since:] if not r.path.startswith("/news/"))
+    assert sources["/feeds/rss.xml"] == 1, "start pages, feeds and sitemaps: once per round"
+
+    for data in (fleet.root / "a", fleet.root / "b"):
+        warcs = list_warc_files(data / "warc")
+        assert warcs and all(p.name.endswith(".warc.gz") for p in warcs)
+        assert not [error for p in warcs for error in verify(p)]
+        assert articles(extract_union(fleet.root, f"own-{data.name}", data)), (
+            f"{data.name} fetched no article"
+        )
+    union = articles(extract_union(fleet.root, "union", fleet.root / "a", fleet.root / "b"))
+    assert union == fleet.single
+
+    # The round is over: queue, seen sets, workers and in-flight gone; known articles kept.
+    server = redis.Redis.from_url(fleet.url)
+    assert {k.decode() for k in server.keys("*")} == {"newsarchive:news:archived"}
+    assert server.hlen("newsarchive:news:archived") == len(expected)
+
+
+def test_the_fleet_does_not_refetch_what_any_process_archived(fleet):
+    """A new process with an empty data dir: the articles the others archived are known."""
+    since = len(fleet.site.served())
+    out = finish(start_crawl(fleet.sites, fleet.root / "newcomer", fleet.url))
+    assert not article_fetches(fleet.site, since)
+    assert "/" in [r.path for r in fleet.site.served()[since:]], "start pages are fetched every round"
+    assert "26 known articles skipped" in out
+
+
+def test_a_killed_process_loses_nothing(fleet):
+    redis.Redis.from_url(fleet.url).flushdb()  # a fleet with no memory of the runs above
+    since = len(fleet.site.served())
+    # The victim takes 8 requests at a time and fetches one a second: it dies holding some.
+    victim = start_crawl(
+        fleet.sites,
+        fleet.root / "victim",
+        fleet.url,
+        *QUICK_FLEET,
+        "-s",
+        "DOWNLOAD_DELAY=1",
+        "-s",
+        "RANDOMIZE_DOWNLOAD_DELAY=False",
+        "-s",
+        "CONCURRENT_REQUESTS=8",
+    )
+    deadline = time.monotonic() + 60
+    while sum(article_fetches(fleet.site, since).values()) < 2:
+        assert time.monotonic() < deadline and victim.poll() is None, "the victim should be crawling"
+        time.sleep(0.1)
+    survivor = start_crawl(
+        fleet.sites, fleet.root / "survivor", fleet.url, *QUICK_FLEET, "-s", "DOWNLOAD_DELAY=0.2"
+    )
+    time.sleep(1)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=10)
+    out = finish(survivor)
+
+    assert "of its requests requeued" in out, "the victim died holding requests"
+    expected = {p.path for pages in fleet.site.articles.values() for p in pages}
+    assert set(article_fetches(fleet.site, since)) == expected
+    union = extract_union(fleet.root, "after-kill", fleet.root / "victim", fleet.root / "survivor")
+    assert set(articles(union)) == set(fleet.single)
+
+
+def test_an_unreachable_redis_is_a_clear_configuration_error(tmp_path):
+    sites = tmp_path / "sites.toml"
+    sites.write_text('[[sites]]\nname = "x"\nstart_urls = ["http://127.0.0.1:9/"]\n')
+    url = f"redis://127.0.0.1:{_free_port()}/0"
+    result = newsarchive("crawl", "--sites", sites, "--redis", url, data=tmp_path, check=False)
+    assert result.returncode == 3, result.stderr
+    assert f"cannot use Redis at {url}" in result.stderr
+    assert not list_warc_files(tmp_path / "warc")
