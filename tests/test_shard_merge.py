@@ -44,7 +44,7 @@ def sharded(news_site, tmp_path_factory):
     crawl = root / "crawl"
     sites = root / "sites.toml"
     sites.write_text(news_site.sites_toml())
-    newsarchive("crawl", "--sites", sites, *FAST, "-s", "WARC_MAX_SIZE=150000", data=crawl)
+    newsarchive("crawl", "--sites", sites, *FAST, "-s", "WARC_MAX_SIZE=100000", data=crawl)
     warcs = list_warc_files(crawl / "warc")
     plain = root / "plain"
     newsarchive("extract", *warcs, data=plain)
@@ -61,7 +61,9 @@ def sharded(news_site, tmp_path_factory):
 
 
 def test_every_file_is_in_exactly_one_shard(sharded):
-    assert len(sharded.warcs) >= 6, "the crawl should have rotated into several files"
+    # ~900 kB of records at 100 kB a file: about 9 files. Where the cuts fall depends on the
+    # order responses arrive in, so only "clearly more files than shards" is asserted.
+    assert len(sharded.warcs) > SHARDS, "the crawl should have rotated into several files"
     names = [
         {row[0] for row in sqlite3.connect(d / "news.db").execute("SELECT name FROM warc_files")}
         for d in sharded.shards
