@@ -86,3 +86,15 @@ def remove_boilerplate(store: Store) -> int:
                 )
                 changed += 1
     return changed
+
+
+def settle(store: Store) -> int:
+    """Mark copies, clean boilerplate, and mark copies again where cleaning changed texts.
+
+    The last step of every ``extract`` and ``merge``, so that both give the same store;
+    returns how many articles are copies.
+    """
+    duplicates = store.mark_duplicates()
+    if remove_boilerplate(store):  # texts changed: copies may have become visible
+        duplicates = store.mark_duplicates()
+    return duplicates

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from archive.boilerplate import record_blocks, remove_boilerplate
+from archive.boilerplate import record_blocks, settle
 from archive.extract import (
     HTML_TYPES,
     BodyDecodingError,
@@ -382,9 +382,7 @@ def ingest(
             progress.set_description(f"extract: file {done + 1}/{len(files)}", refresh=False)
             _ingest_file(store, path, extractor, report, progress, site_rules or {})
         with store.db.atomic():
-            report.duplicates = store.mark_duplicates()
-            if remove_boilerplate(store):  # texts changed: copies may have become visible
-                report.duplicates = store.mark_duplicates()
+            report.duplicates = settle(store)
     finally:
         progress.close()
         extractor.close()

@@ -5,7 +5,8 @@ SQLite file; merging them gives the store a single ``extract`` of all the files 
 give. Rows are keyed as in ``archive/store.py`` (WARC record ids, article ids), so the
 same rules apply: captures and fetch errors are kept once, an article keeps its earliest
 ``first_seen`` and the text of its latest capture (``Store.add_article``), duplicates
-are marked anew over the whole store and the full-text index is rebuilt. Merging the
+are marked and site boilerplate removed anew over the whole store (a shard sees too
+few of a site's pages to learn all of it), and the full-text index is rebuilt. Merging the
 same store twice changes nothing.
 """
 
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from archive.boilerplate import settle
 from archive.store import SCHEMA, Store
 
 # The tables a file must have to be a newsarchive store; the others may be missing in a
@@ -134,7 +136,7 @@ def merge(target: Path, sources: list[Path]) -> MergeReport:
         for path, tables in checked:
             _merge_one(store, path, tables, report)
         with store.db.atomic():
-            report.duplicates = store.mark_duplicates()
+            report.duplicates = settle(store)  # over the whole store, as one extract would
         store.db.table("articles").rebuild_fts()
     finally:
         store.close()

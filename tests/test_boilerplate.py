@@ -97,3 +97,35 @@ def test_paragraph_on_too_few_pages_stays(tmp_path):
     texts = [row[0] for row in db.execute("SELECT text FROM articles")]
     db.close()
     assert sum(HOUSE_AD in text for text in texts) == MIN_PAGES - 1
+
+
+def test_merge_learns_boilerplate_no_single_shard_saw_enough_of(tmp_path):
+    """Each story's WARC file extracted into a store of its own: no store sees the house ad
+    on MIN_PAGES pages, the merged store does and cleans it, as a single extract would."""
+    data = tmp_path / "data"
+    _crawl_and_extract(tmp_path, shared_on=4)  # the plain extract, for comparison
+    plain = sorted(t for (t,) in sqlite3.connect(data / "news.db").execute("SELECT text FROM articles"))
+    # Re-crawl with one record per file, so every story lands in a file of its own.
+    per_file = tmp_path / "per-file"
+    per_file.mkdir()
+    with NewsSite() as site:
+        links = []
+        for row in STORIES:
+            path = f"/house/2026/11/{row['id']}"
+            site.add(path, _page(row, [HOUSE_AD, BLURB]), "text/html; charset=utf-8")
+            links.append(f'<a href="{path}">x</a>')
+        site.add("/house/", f"<html><body>{''.join(links)}</body></html>".encode(), "text/html")
+        sites = per_file / "sites.toml"
+        sites.write_text(
+            f'[[sites]]\nname = "house"\nstart_urls = ["{site.url("/house/")}"]\nmax_depth = 1\n'
+        )
+        newsarchive("crawl", "--sites", sites, *FAST, "-s", "WARC_MAX_SIZE=1", data=per_file / "crawl")
+    stores = []
+    for n, warc in enumerate(sorted((per_file / "crawl" / "warc").glob("*.warc.gz"))):
+        newsarchive("extract", warc, data=per_file / f"store{n}")
+        stores.append(per_file / f"store{n}" / "news.db")
+    shard_texts = [t for db in stores for (t,) in sqlite3.connect(db).execute("SELECT text FROM articles")]
+    assert len(shard_texts) == 4 and all(HOUSE_AD in t for t in shard_texts)
+    newsarchive("merge", *stores, data=per_file / "merged")
+    merged = sqlite3.connect(per_file / "merged" / "news.db").execute("SELECT text FROM articles")
+    assert sorted(t for (t,) in merged) == plain  # ids differ: the two sites had other ports
