@@ -54,8 +54,9 @@ def test_clean_document_keeps_headline_and_stories():
     assert clean_document("Headline", {block_key("Headline")}) == "Headline"
 
 
-def _crawl_and_extract(tmp_path: Path, shared_on: int) -> sqlite3.Connection:
-    data = tmp_path / "data"
+def _crawl(data: Path, shared_on: int, *options: str) -> None:
+    """Crawl the four stories, the first ``shared_on`` of them with the house ad and blurb."""
+    data.mkdir(parents=True)
     with NewsSite() as site:
         links = []
         for n, row in enumerate(STORIES):
@@ -65,11 +66,16 @@ def _crawl_and_extract(tmp_path: Path, shared_on: int) -> sqlite3.Connection:
         site.add(
             "/house/", f"<html><body>{''.join(links)}</body></html>".encode(), "text/html; charset=utf-8"
         )
-        sites = tmp_path / "sites.toml"
+        sites = data / "sites.toml"
         sites.write_text(
             f'[[sites]]\nname = "house"\nstart_urls = ["{site.url("/house/")}"]\nmax_depth = 1\n'
         )
-        newsarchive("crawl", "--sites", sites, *FAST, data=data)
+        newsarchive("crawl", "--sites", sites, *FAST, *options, data=data)
+
+
+def _crawl_and_extract(tmp_path: Path, shared_on: int) -> sqlite3.Connection:
+    data = tmp_path / "data"
+    _crawl(data, shared_on)
     newsarchive("extract", data=data)
     return sqlite3.connect(data / "news.db")
 
@@ -102,24 +108,12 @@ def test_paragraph_on_too_few_pages_stays(tmp_path):
 def test_merge_learns_boilerplate_no_single_shard_saw_enough_of(tmp_path):
     """Each story's WARC file extracted into a store of its own: no store sees the house ad
     on MIN_PAGES pages, the merged store does and cleans it, as a single extract would."""
-    data = tmp_path / "data"
-    _crawl_and_extract(tmp_path, shared_on=4)  # the plain extract, for comparison
-    plain = sorted(t for (t,) in sqlite3.connect(data / "news.db").execute("SELECT text FROM articles"))
-    # Re-crawl with one record per file, so every story lands in a file of its own.
+    plain = sorted(
+        t for (t,) in _crawl_and_extract(tmp_path, shared_on=4).execute("SELECT text FROM articles")
+    )
+    # Crawled again with one record per file, so every story lands in a file of its own.
     per_file = tmp_path / "per-file"
-    per_file.mkdir()
-    with NewsSite() as site:
-        links = []
-        for row in STORIES:
-            path = f"/house/2026/11/{row['id']}"
-            site.add(path, _page(row, [HOUSE_AD, BLURB]), "text/html; charset=utf-8")
-            links.append(f'<a href="{path}">x</a>')
-        site.add("/house/", f"<html><body>{''.join(links)}</body></html>".encode(), "text/html")
-        sites = per_file / "sites.toml"
-        sites.write_text(
-            f'[[sites]]\nname = "house"\nstart_urls = ["{site.url("/house/")}"]\nmax_depth = 1\n'
-        )
-        newsarchive("crawl", "--sites", sites, *FAST, "-s", "WARC_MAX_SIZE=1", data=per_file / "crawl")
+    _crawl(per_file / "crawl", 4, "-s", "WARC_MAX_SIZE=1")
     stores = []
     for n, warc in enumerate(sorted((per_file / "crawl" / "warc").glob("*.warc.gz"))):
         newsarchive("extract", warc, data=per_file / f"store{n}")
