@@ -50,6 +50,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.WarcArchiveMiddleware": 950,
     # Right after RobotsTxtMiddleware (100): robots.txt Crawl-delay, applied.
     "crawler.politeness.RobotsCrawlDelayMiddleware": 110,
+    # Right before HttpCompressionMiddleware (590): no charset guessing on gzipped bodies.
+    "crawler.compressed.CompressedBodyMiddleware": 595,
 }
 DUPEFILTER_CLASS = "crawler.dupefilter.ArchiveDupeFilter"
 
