@@ -430,6 +430,11 @@ def _read_run(fh, name: str, position: int, with_payload: bool):
             payload = record.raw_stream.read() if with_payload else b""
             iterator.read_to_end(record)
             offset, length = iterator.get_record_offset(), iterator.get_record_length()
+            if length <= 0:  # warcio's offsets count gzip members: several records share this one
+                raise ValueError(
+                    "several records in one gzip member, so they have no offsets of their own"
+                    " (rewrite the file one member per record: `warcio recompress IN OUT`)"
+                )
             if getattr(record.raw_stream, "limit", 0) > 0:
                 raise ValueError("record truncated: fewer bytes than its Content-Length")
             if record.digest_checker.passed is False:

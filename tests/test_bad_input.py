@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import shutil
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -122,4 +126,26 @@ def test_a_non_warc_file_in_the_folder_does_not_stop_extraction(bad, tmp_path):
     assert "extract: error: NEWSARCHIVE-00000000000000-00000-junk-1.warc.gz at offset 0" in result.stderr
     db = sqlite3.connect(tmp_path / "news.db")
     total = bad.db.execute("SELECT count(*) FROM captures").fetchone()[0]
+    assert db.execute("SELECT count(*) FROM captures").fetchone()[0] == total
+
+
+def test_a_warc_gzipped_whole_is_a_clear_error_and_recompressed_reads(bad, tmp_path):
+    """One gzip stream for the whole file (``gzip file.warc``): records have no offsets of
+    their own, so extract names the fix instead of crashing, and after it reads everything."""
+    (tmp_path / "warc").mkdir()
+    source = list_warc_files(bad.data / "warc")[0]
+    whole = tmp_path / "warc" / source.name
+    whole.write_bytes(gzip.compress(gzip.decompress(source.read_bytes())))
+    result = newsarchive("extract", data=tmp_path, check=False)
+    assert result.returncode == 1
+    assert f"extract: error: {source.name} at offset 0: ValueError: several records in one gzip member" in (
+        result.stderr
+    )
+    assert "warcio recompress" in result.stderr
+    recompressed = tmp_path / "recompressed.warc.gz"
+    subprocess.run([Path(sys.executable).parent / "warcio", "recompress", whole, recompressed], check=True)
+    shutil.move(recompressed, whole)
+    newsarchive("extract", data=tmp_path)
+    db = sqlite3.connect(tmp_path / "news.db")
+    total = bad.db.execute("SELECT count(*) FROM captures WHERE warc_file = ?", [source.name]).fetchone()[0]
     assert db.execute("SELECT count(*) FROM captures").fetchone()[0] == total
