@@ -412,7 +412,9 @@ def iter_records(
             position = resume
         else:
             return
-        if problem is None and position < size and errors is not None:
+        fh.seek(position)
+        # warcio's lengths leave out an uncompressed record's closing CRLF CRLF: not a leftover.
+        if problem is None and fh.read(5) not in (b"", b"\r\n\r\n") and errors is not None:
             errors.append(
                 ReadError(name, position, f"{size - position} bytes at the end are not a whole WARC record")
             )
