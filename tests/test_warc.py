@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.warc import Exchange, WarcWriter, iter_records, list_warc_files
@@ -102,3 +104,16 @@ def test_a_corrupt_record_in_the_middle_does_not_hide_the_rest(tmp_path):
     urls = [r.url for r in iter_records(path, errors=errors) if r.type == "response"]
     assert len(errors) == 1 and errors[0].offset == victim.offset
     assert victim.url not in urls and len(urls) == 5
+
+
+def test_an_uncompressed_warc_reads_whole_without_errors(tmp_path):
+    writer = WarcWriter(tmp_path)
+    for n in range(3):
+        writer.write_exchange(_exchange(n))
+    (closed,) = writer.close()
+    plain = tmp_path / "plain.warc"
+    plain.write_bytes(gzip.decompress(closed.read_bytes()))
+    errors = []
+    records = list(iter_records(plain, errors=errors))
+    assert errors == []
+    assert [r.type for r in records] == [r.type for r in iter_records(closed)]
