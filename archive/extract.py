@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from copy import deepcopy
 from dataclasses import asdict, dataclass
@@ -230,6 +231,10 @@ class StructuredData:
 
 # Separators before a site name in <title> and og:title ("Headline | Site", "Headline - Site").
 SITE_SUFFIX = re.compile(r"\s+[|\-–—:·•]\s+[^|\-–—:·•]{1,40}$")
+# What may follow a headline before a site or section name, spaced or not ("Headline | Site-Name").
+SUFFIX_START = re.compile(r"\s*[|\-–—:·•/]")
+# A kicker before a headline ("Olympics: Headline"): a short label and a colon.
+KICKER = re.compile(r"^[^:]{2,60}:\s+(?=\S)")
 
 
 def _headings(tree: etree._Element) -> list[str]:
@@ -242,25 +247,47 @@ def _strip_site_name(title: str) -> str:
     return title
 
 
+def _as_shown(title: str, headings: list[str]) -> str | None:
+    """The visible ``<h1>`` when ``title`` is that heading plus a site or section name.
+
+    A metadata title followed by " - Site" or " | Section | Site" whose first part is the
+    page's own heading: the heading is the headline, whatever the site name looks like.
+    """
+    for heading in headings:
+        if len(heading) >= 10 and title.startswith(heading) and SUFFIX_START.match(title, len(heading)):
+            return heading
+    return None
+
+
+def _without_kicker(headline: str, other: str) -> str:
+    """``other`` when ``headline`` is ``other`` under a kicker ("Topic: Headline")."""
+    kicker = KICKER.match(headline)
+    return other if kicker and headline[kicker.end() :] == other else headline
+
+
 def choose_title(structured: StructuredData, tree: etree._Element, selected: str | None = None) -> str | None:
     """The headline: a site's own selector, JSON-LD ``headline``, ``og:title`` or ``<title>``
     without the site's name, or the first ``<h1>``.
 
     The order is the one that matched the expected titles of the development corpus best
     (bench/quality.py); publishers disagree with themselves between these fields, so a
-    site that needs another one sets ``title_selector``.
+    site that needs another one sets ``title_selector``. Two general corrections: a title
+    that is the page's ``<h1>`` plus a site name becomes the ``<h1>``, and a JSON-LD
+    headline that is ``og:title`` under a kicker ("Topic: ...") becomes ``og:title``.
     """
+    headings = _headings(tree)
     headline = structured.text("headline")
     headline = normalize_block(unescape(headline)) if headline else None
-    others = [
-        _strip_site_name(normalize_block(_meta(tree, "og:title") or "")),
-        _strip_site_name(normalize_block(tree.findtext(".//title") or "")),
-        *_headings(tree),
-    ]
+    others = []
+    for value in (_meta(tree, "og:title"), tree.findtext(".//title")):
+        value = normalize_block(value or "")
+        others.append(_as_shown(value, headings) or _strip_site_name(value))
     if headline and headline.endswith(("...", "…")):  # cut to fit a search result: find it whole
         cut = headline.rstrip(".… ")
-        headline = next((c for c in others if c.startswith(cut) and len(c) > len(cut)), None)
-    candidates = [selected, headline, *others]
+        headline = next((c for c in [*others, *headings] if c.startswith(cut) and len(c) > len(cut)), None)
+    elif headline:
+        headline = _without_kicker(_as_shown(headline, headings) or headline, others[0])
+    candidates = [selected, headline, *others, *headings]
     return next((c for c in candidates if c), None)
 
 
@@ -300,8 +327,11 @@ def choose_published(candidates: list[str | None], fetched_at: str) -> str | Non
     return None
 
 
+META_CONTENT = etree.XPath("//meta[@property=$p or @name=$p]/@content")
+
+
 def _meta(tree: etree._Element, prop: str) -> str | None:
-    values = tree.xpath("//meta[@property=$p or @name=$p]/@content", p=prop)
+    values = META_CONTENT(tree, p=prop)
     return values[0] if values else None
 
 
@@ -424,15 +454,20 @@ def _publisher_checked_body(extracted: list[str], published: list[str]) -> list[
     found, the article ends where it ends: blocks after the last one it contains are
     related links, footers and the like.
     """
-    published_words = word_count(" ".join(published))
-    if published_words >= MIN_WORDS and published_words >= 2 * word_count(" ".join(extracted)):
+    if not published:
+        return extracted
+    published_words, extracted_words = word_count(" ".join(published)), word_count(" ".join(extracted))
+    if published_words >= MIN_WORDS and published_words >= 2 * extracted_words:
         return published
     reference = _word_grams(" ".join(published))
-    if len(reference) < len(_word_grams(" ".join(extracted))) / 2:
+    if len(reference) < extracted_words / 2:
         return extracted
     grams = [_word_grams(block) for block in extracted]
     inside = [i for i, g in enumerate(grams) if g and len(g & reference) >= len(g) / 2]
     return extracted[: inside[-1] + 1] if inside else extracted
+
+
+SHOWN_TEXT = etree.XPath("//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]")
 
 
 def _with_standfirst(blocks: list[str], description: str | None, tree: etree._Element) -> list[str]:
@@ -444,10 +479,33 @@ def _with_standfirst(blocks: list[str], description: str | None, tree: etree._El
     lead = normalize_block(description or "")
     if word_count(lead) < 8 or any(lead[:60] in normalize_block(b) for b in blocks):
         return blocks
-    shown = tree.xpath("//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]")
-    if lead not in normalize_block(" ".join(shown)):
+    # White space collapsed only: NFC and control-character removal over the whole page
+    # cost more than they would ever change here.
+    if lead not in " ".join(" ".join(SHOWN_TEXT(tree)).split()):
         return blocks
     return [lead, *blocks]
+
+
+def _without_repeats(blocks: list[str]) -> list[str]:
+    """The blocks without those the page repeats three times or more (embed placeholders,
+    "content not available", photo credits): an article does not say a thing thrice."""
+    counts = Counter(b for b in (normalize_block(block) for block in blocks) if b)
+    if not counts or counts.most_common(1)[0][1] < 3:
+        return blocks
+    return [b for b in blocks if counts[normalize_block(b)] < 3]
+
+
+def _without_headline(blocks: list[str], title: str) -> list[str]:
+    """The blocks without the headline repeated above the text (alone, under a kicker or
+    with a site name): a short block near the top that contains it."""
+    if not title:
+        return blocks
+
+    def repeats(block: str) -> bool:
+        block = normalize_block(block)
+        return title in block and len(block) <= len(title) + 60
+
+    return [b for b in blocks[:4] if not repeats(b)] + blocks[4:]
 
 
 TRAFILATURA_OPTIONS = {"include_comments": False, "include_tables": True, "include_images": False}
@@ -478,6 +536,7 @@ def extract_article(
         return None
     title = choose_title(structured, tree, _selected_title(tree, rules.title_selector)) or meta.title
     blocks = _publisher_checked_body(body_blocks(doc.body), structured.article_body())
+    blocks = _without_headline(_without_repeats(blocks), normalize_block(title or ""))
     text = build_document(title, _with_standfirst(blocks, meta.description, tree))
     if text is None:
         return None
