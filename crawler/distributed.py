@@ -7,7 +7,7 @@ scrapy-redis lacks for this archive:
 - ``FleetDupeFilter``: scrapy-redis's shared seen set, plus the archive's rule that an
   article already archived is not fetched again (``crawler/dupefilter.py``), across the
   fleet: every process adds what its own archive holds to one Redis hash at open and
-  each article it fetches as it goes.
+  the articles it fetches as it goes (in batches).
 - ``FleetScheduler``: remembers, per process, the requests it has taken from the queue
   and not finished (a Redis hash, beside a heartbeat key that expires when the process
   stops). A live process puts a dead one's requests back on the queue: plain
@@ -20,14 +20,24 @@ scrapy-redis lacks for this archive:
 A round ends when its last process leaves with the queue empty: the seen set is cleared
 so the next run fetches start pages and sections again, as a single process would.
 Each process writes its own WARC files (named by host and pid) in its own data dir.
+
+Speed: every Redis command is a round trip that stalls this process's event loop, so a
+process asks Redis once per URL it meets (not once per link: it remembers what it has
+asked), takes requests from the queue in batches (recorded as in flight in the same
+step), and sends the writes nobody waits for (finished requests, fetched articles) with
+its next round trip. An idle process looks at the queue every ``NEWSARCHIVE_FLEET_POLL``
+seconds, not Scrapy's 5, so a process that starts before the queue fills, or runs dry
+for a moment, starts fetching as soon as there is work.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 
@@ -36,6 +46,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy_redis.dupefilter import RFPDupeFilter as RedisDupeFilter
+from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from twisted.internet import task
 
@@ -53,6 +64,33 @@ for i = 1, #ARGV, 2 do
   local current = redis.call('HGET', KEYS[1], ARGV[i])
   if not current or current < ARGV[i + 1] then redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 end
+"""
+# Queue a request unless the fleet has seen it; one round trip for what scrapy-redis does
+# in two (SADD to the seen set, ZADD to the queue), or three with the archive check.
+# KEYS: seen set, queue, known articles. ARGV: fingerprint, score, encoded request, and
+# "1" for an article to look up first: if it was archived, its date is returned instead
+# (whether it is due again is decided by the caller). Returns 1 if queued, 0 if seen.
+QUEUE_UNLESS_SEEN = """
+if ARGV[4] == '1' then
+  local fetched = redis.call('HGET', KEYS[3], ARGV[1])
+  if fetched then return fetched end
+end
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+return 1
+"""
+# Remove the tokens of finished requests (ARGV[2..]) from this process's in-flight hash,
+# then take up to ARGV[1] requests from the queue, highest priority first, recording each
+# in flight under the SHA-1 of its encoding: in one step, so a process killed at any
+# moment has every request it took recorded. KEYS: queue (a sorted set), in-flight hash.
+TAKE = """
+for i = 2, #ARGV do redis.call('HDEL', KEYS[2], ARGV[i]) end
+local n = tonumber(ARGV[1])
+if n < 1 then return {} end
+local taken = redis.call('ZRANGE', KEYS[1], 0, n - 1)
+if #taken > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, #taken - 1) end
+for _, data in ipairs(taken) do redis.call('HSET', KEYS[2], redis.sha1hex(data), data) end
+return taken
 """
 # Join the fleet: the first process of a new round (no one else, nothing queued) clears
 # the last round's seen sets. KEYS: workers, queue, seen, sources, heartbeat.
@@ -101,11 +139,15 @@ class RedisFrontier:
             "SCHEDULER_PERSIST": True,
             "SCHEDULER_FLUSH_ON_START": False,
             "SCHEDULER_QUEUE_KEY": f"{KEY_PREFIX}:requests",
+            # A sorted set: TAKE, JOIN and LEAVE read it as one.
+            "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
             "SCHEDULER_DUPEFILTER_KEY": f"{KEY_PREFIX}:seen",
         }.items():
             settings.set(key, value, priority="spider")
         settings.setdefault("NEWSARCHIVE_HEARTBEAT", 5.0)  # seconds between a process's signs of life
         settings.setdefault("NEWSARCHIVE_WORKER_TIMEOUT", 30)  # silent this long: dead, its requests requeued
+        settings.setdefault("NEWSARCHIVE_FLEET_TAKE", 8)  # requests taken from the queue per round trip
+        settings.setdefault("NEWSARCHIVE_FLEET_POLL", 0.25)  # s between an idle process's looks at the queue
         # Outermost, so it sees a callback's output after every other middleware.
         settings["SPIDER_MIDDLEWARES"][f"{__name__}.InflightMiddleware"] = 1
         # Below RetryMiddleware: sees only the failures no retry will follow.
@@ -122,13 +164,25 @@ def _keys(spider_name: str) -> dict[str, str]:
 
 
 class FleetDupeFilter(RedisDupeFilter):
-    """scrapy-redis's shared seen set, with the archive's known articles (fleet-wide) in front."""
+    """scrapy-redis's shared seen set, with the archive's known articles (fleet-wide) in front.
+
+    Asks Redis once per URL, not once per link to it: a fingerprint this process has added
+    to the shared seen set can only be "seen" from then on (the set is cleared only when
+    the fleet's last process leaves), and an article found archived stays archived. The
+    question and the queueing go in one round trip (``queue_unless_seen``).
+    """
+
+    FETCHED_BATCH = 100  # articles fetched here, written to the fleet's known articles at once
 
     def __init__(self, server, key: str, crawler: Crawler, debug: bool = False) -> None:
         super().__init__(server, key, debug=debug)
         self.crawler = crawler
         self.archived_key = _keys(crawler.spidercls.name)["archived"]
         self.set_if_later = server.register_script(SET_IF_LATER)
+        self.queue_script = server.register_script(QUEUE_UNLESS_SEEN)
+        self.added: set[str] = set()  # fingerprints this process has put in the shared seen set
+        self.archived: dict[str, str] = {}  # fleet's known articles met so far -> date fetched
+        self.fetched: dict[str, str] = {}  # articles fetched here, not yet written to Redis
         crawler.signals.connect(self.response_received, signal=signals.response_received)
 
     @classmethod
@@ -141,27 +195,48 @@ class FleetDupeFilter(RedisDupeFilter):
 
     def open(self) -> None:
         """Add what this process's archive holds to the fleet's known articles."""
-        pairs = [(fp.hex(), date) for fp, date in archived_fingerprints(self.crawler).items()]
+        self._write_archived({fp.hex(): date for fp, date in archived_fingerprints(self.crawler).items()})
+
+    def _write_archived(self, dates: dict[str, str]) -> None:
+        pairs = list(dates.items())
         for start in range(0, len(pairs), 1000):
             self.set_if_later(
                 keys=[self.archived_key], args=[v for pair in pairs[start : start + 1000] for v in pair]
             )
 
+    def flush(self) -> None:
+        """Write the articles fetched here since the last flush to the fleet's known articles."""
+        fetched, self.fetched = self.fetched, {}
+        self._write_archived(fetched)
+
     def request_fingerprint(self, request: Request) -> str:
         """Scrapy's fingerprint (scrapy-redis has its own): one notion of "the same request"."""
         return self.crawler.request_fingerprinter.fingerprint(request).hex()
 
-    def request_seen(self, request: Request) -> bool:
-        if request.meta.get("article"):
-            fetched = self.server.hget(self.archived_key, self.request_fingerprint(request))
-            if known_article(request, fetched, self.crawler):
-                return True
-        return super().request_seen(request)
+    def queue_unless_seen(self, request: Request, queue: PriorityQueue) -> bool:
+        """scrapy-redis's ``request_seen`` and ``queue.push`` at once; False: not queued."""
+        fp = self.request_fingerprint(request)
+        if fp in self.added:
+            return False
+        look_up = bool(request.meta.get("article")) and fp not in self.archived
+        if fp in self.archived and known_article(request, self.archived[fp], self.crawler):
+            return False
+        keys = [self.key, queue.key, self.archived_key]
+        args = [fp, -request.priority, queue._encode_request(request)]
+        answer = self.queue_script(keys=keys, args=[*args, int(look_up)])
+        if isinstance(answer, bytes):  # archived: known, or due again
+            self.archived[fp] = answer.decode()
+            if known_article(request, self.archived[fp], self.crawler):
+                return False
+            answer = self.queue_script(keys=keys, args=[*args, 0])
+        self.added.add(fp)
+        return answer == 1
 
     def response_received(self, response: Response, request: Request) -> None:
         if request.meta.get("article") and 200 <= response.status < 300:
-            now = datetime.now(UTC).strftime(WARC_DATE)
-            self.set_if_later(keys=[self.archived_key], args=[self.request_fingerprint(request), now])
+            self.fetched[self.request_fingerprint(request)] = datetime.now(UTC).strftime(WARC_DATE)
+            if len(self.fetched) >= self.FETCHED_BATCH:
+                self.flush()
 
     def close(self, reason: str = "") -> None:
         """Keep the shared seen set: the round ends when the fleet's last process leaves."""
@@ -175,11 +250,20 @@ class FleetScheduler(RedisScheduler):
         self.crawler = crawler
         self.worker = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.keys = _keys(crawler.spidercls.name)
-        self.heartbeat_every = crawler.settings.getfloat("NEWSARCHIVE_HEARTBEAT")
-        self.timeout = crawler.settings.getint("NEWSARCHIVE_WORKER_TIMEOUT")
+        settings = crawler.settings
+        self.heartbeat_every = settings.getfloat("NEWSARCHIVE_HEARTBEAT")
+        self.timeout = settings.getint("NEWSARCHIVE_WORKER_TIMEOUT")
+        self.take_size = max(1, settings.getint("NEWSARCHIVE_FLEET_TAKE"))
         self.join, self.leave = server.register_script(JOIN), server.register_script(LEAVE)
+        self.take = server.register_script(TAKE)
+        self.taken: deque[Request] = deque()  # taken (so recorded in flight), not yet handed out
+        self.done: list[str] = []  # tokens of requests finished, still in the in-flight hash
         self.beat = task.LoopingCall(self._heartbeat)
         crawler._newsarchive_fleet = self  # how InflightMiddleware finds it
+        # Scrapy's engine asks an idle scheduler for requests only on its heartbeat, every
+        # 5 s, and has no setting for it; a fleet process is idle whenever the shared queue
+        # is (at start, and while the others' pages are being parsed).
+        crawler.engine._SLOT_HEARTBEAT_INTERVAL = settings.getfloat("NEWSARCHIVE_FLEET_POLL")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FleetScheduler:
@@ -223,9 +307,11 @@ class FleetScheduler(RedisScheduler):
     def close(self, reason: str) -> None:
         if self.beat.running:
             self.beat.stop()
+        self.df.flush()
         if reason == "finished":
             self.server.delete(self._key("inflight"))
-        else:  # stopped early: what it had taken goes back for the others
+        else:  # stopped early: what it had taken and not finished goes back for the others
+            self._take(0)
             self._requeue(self._key("inflight"), self.worker)
         self.leave(keys=self._round_keys(), args=[self.worker])
         super().close(reason)
@@ -233,12 +319,20 @@ class FleetScheduler(RedisScheduler):
     # -- the queue -----------------------------------------------------------------
 
     def next_request(self) -> Request | None:
-        request = super().next_request()
-        if request is not None:
-            token = uuid.uuid4().hex
-            request.meta[INFLIGHT_META] = token
-            self.server.hset(self._key("inflight"), token, self.queue._encode_request(request))
-        return request
+        if not self.taken:
+            self._take(self.take_size)
+        if not self.taken:
+            return None
+        self.stats.inc_value("scheduler/dequeued/redis", spider=self.spider)
+        return self.taken.popleft()
+
+    def _take(self, count: int) -> None:
+        """Take up to ``count`` requests from the queue; first forget the finished ones."""
+        done, self.done = self.done, []
+        for data in self.take(keys=[self.queue.key, self._key("inflight")], args=[count, *done]):
+            request = self.queue._decode_request(data)
+            request.meta[INFLIGHT_META] = hashlib.sha1(data).hexdigest()  # its field in the in-flight hash
+            self.taken.append(request)
 
     def enqueue_request(self, request: Request) -> bool:
         token = request.meta.pop(INFLIGHT_META, None)  # a retry or redirect of a request taken
@@ -247,19 +341,25 @@ class FleetScheduler(RedisScheduler):
             if not self.server.sadd(self.keys["sources"], self.df.request_fingerprint(request)):
                 self.stats.inc_value("newsarchive/fleet/sources_already_queued")
                 return False
-        queued = super().enqueue_request(request)
+        if request.dont_filter:
+            queued = super().enqueue_request(request)
+        elif queued := self.df.queue_unless_seen(request, self.queue):
+            self.stats.inc_value("scheduler/enqueued/redis", spider=self.spider)
+        else:
+            self.df.log(request, self.spider)
         if token is not None:
             self.finished(token)
         return queued
 
     def finished(self, token: str) -> None:
-        self.server.hdel(self._key("inflight"), token)
+        self.done.append(token)  # removed from the in-flight hash with the next round trip
 
     def has_pending_requests(self) -> bool:
         """Asked by the engine when this process is idle: is there, or may there be, more?"""
-        if len(self.queue):
+        if self.taken or len(self.queue):
             return True
         # Idle here means nothing of ours is in flight: whatever is left is a leftover.
+        self.done.clear()
         self.server.delete(self._key("inflight"))
         self._reap_dead()
         if len(self.queue):
@@ -272,6 +372,9 @@ class FleetScheduler(RedisScheduler):
     def _heartbeat(self) -> None:
         self.server.set(self._key("alive"), "1", ex=self.timeout)
         self.server.sadd(self.keys["workers"], self.worker)
+        if self.done:
+            self._take(0)
+        self.df.flush()
         self._reap_dead()
 
     def _reap_dead(self) -> None:

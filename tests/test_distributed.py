@@ -144,6 +144,36 @@ def test_the_fleet_does_not_refetch_what_any_process_archived(fleet):
     assert "26 known articles skipped" in out
 
 
+def test_an_article_due_again_is_fetched_again_across_the_fleet(fleet):
+    """``refetch_after_days`` weighs the fleet's dates of fetch (read back from Redis)."""
+    due = fleet.root / "due.toml"
+    due.write_text(fleet.site.sites_toml(extra="refetch_after_days = 0\n"))
+    since = len(fleet.site.served())
+    out = finish(start_crawl(due, fleet.root / "due", fleet.url))
+    expected = {p.path for pages in fleet.site.articles.values() for p in pages}
+    assert dict(article_fetches(fleet.site, since)) == dict.fromkeys(expected, 1)
+    assert "0 known articles skipped" in out
+
+
+def test_a_process_asks_redis_once_per_url_not_per_link(tmp_path):
+    """Listing pages that all link to every article: Redis hears of each URL once."""
+    with NewsSite() as site, private_redis(tmp_path / "redis") as url:
+        paths = ["/", "/world/", "/business/"] + [p.path for pages in site.articles.values() for p in pages]
+        listing = "".join(f'<a href="{path}">{path}</a>' for path in paths)
+        listings = [f"/latest/{n}/" for n in range(5)]
+        for path in listings:
+            site.add(path, f"<html><body>{listing}</body></html>".encode(), "text/html; charset=utf-8")
+        sites = tmp_path / "sites.toml"
+        starts = "".join(f'"{site.base}{path}", ' for path in listings)
+        sites.write_text(site.sites_toml().replace("start_urls = [", f"start_urls = [{starts}"))
+        finish(start_crawl(sites, tmp_path / "data", url))
+        added = redis.Redis.from_url(url).info("commandstats")["cmdstat_sadd"]["calls"]
+    fetched = len(site.served())
+    assert len(listings) * len(paths) > 3 * fetched, "links to the same URLs, many times over"
+    # One SADD per URL queued (seen set) or yielded at start (sources), a few to join the fleet.
+    assert added <= fetched + 10, (added, fetched)
+
+
 def test_a_killed_process_loses_nothing(fleet):
     redis.Redis.from_url(fleet.url).flushdb()  # a fleet with no memory of the runs above
     since = len(fleet.site.served())
