@@ -207,7 +207,7 @@ def report(runs: list[Run], site: Site) -> None:
     busiest = max(runs, key=lambda r: r.nginx_cpu / r.wall)
     busy = 100 * busiest.nginx_cpu / busiest.wall
     print(
-        f"nginx (1 worker, gzip level 1) was busy at most {busy:.1f}% of one core"
+        f"nginx (1 worker, pre-gzipped files) was busy at most {busy:.1f}% of one core"
         f" (in a {busiest.variant} run): it is not the bottleneck"
     )
     print(f"   {load()} (at the end)")

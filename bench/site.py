@@ -5,8 +5,9 @@ a news site wraps around it: a menu of sections and subsections, related and mos
 links, a footer, so a page carries about 200 links (its own ~90, now pointing at its
 original site, plus ~115 to this site). There are a home page, section, subsection and
 tag listing pages (paginated: a crawler that follows links reaches every article), an RSS
-feed, and a sitemap index with one sitemap per 1,000 articles. nginx serves it with gzip,
-ETag and Last-Modified, like a news site's front end.
+feed, and a sitemap index with one sitemap per 1,000 articles. nginx serves it gzipped
+(pre-compressed files, ``gzip_static``), with ETag and Last-Modified, like a news site's
+front end.
 
 nginx rather than a Python server: a Python server would cost as much CPU as the crawler
 it serves. ``Nginx.cpu_seconds`` shows what it costs.
@@ -15,6 +16,7 @@ it serves. ``Nginx.cpu_seconds`` shows what it costs.
 from __future__ import annotations
 
 import getpass
+import gzip
 import os
 import random
 import re
@@ -166,9 +168,16 @@ def _article_html(
 
 
 def _write(root: Path, path: str, body: bytes) -> None:
+    """The file, and beside it the gzipped copy nginx's ``gzip_static`` sends.
+
+    Compressed once here, as a news site's CDN or build step does, rather than by nginx on
+    every request: on-the-fly gzip cost nginx 0.84 ms of CPU a page on the same two cores
+    the crawlers are measured on.
+    """
     target = root / (path.lstrip("/") + "index.html" if path.endswith("/") else path.lstrip("/"))
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(body)
+    target.with_name(target.name + ".gz").write_bytes(gzip.compress(body, compresslevel=6, mtime=0))
 
 
 def _write_listing(root: Path, prefix: str, title: str, paths: list[str]) -> int:
@@ -264,10 +273,7 @@ http {{
     access_log off;
     sendfile on;
     keepalive_requests 1000000;
-    gzip on;
-    gzip_comp_level 1;
-    gzip_min_length 256;
-    gzip_types text/xml application/xml application/rss+xml text/plain;
+    gzip_static on;
     client_body_temp_path {dir}/body;
     proxy_temp_path {dir}/proxy;
     fastcgi_temp_path {dir}/fastcgi;
