@@ -15,6 +15,7 @@ archive; ``extract --rebuild`` learns it anew from the WARCs.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
 from archive.document import text_hash, word_count
 from archive.store import Store
@@ -27,13 +28,17 @@ def block_key(block: str) -> str:
     return hashlib.sha256(block.encode("utf-8")).hexdigest()[:16]
 
 
-def record_blocks(store: Store, article: dict) -> None:
-    """Remember which paragraphs this article of its site had as extracted."""
-    if not article.get("site"):
-        return
-    blocks = article["text"].split("\n\n")[1:]
-    rows = [{"site": article["site"], "block": block_key(b), "article_id": article["id"]} for b in blocks]
-    store.db.table("site_blocks").insert_all(rows, ignore=True)
+def record_blocks(store: Store, articles: Iterable[dict]) -> None:
+    """Remember which paragraphs these articles of their sites had as extracted."""
+    store.db.conn.executemany(
+        "INSERT OR IGNORE INTO site_blocks (site, block, article_id) VALUES (?, ?, ?)",
+        (
+            (article["site"], block_key(block), article["id"])
+            for article in articles
+            if article.get("site")
+            for block in article["text"].split("\n\n")[1:]
+        ),
+    )
 
 
 def learned(store: Store) -> dict[str, set[str]]:

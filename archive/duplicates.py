@@ -5,14 +5,19 @@ copies are found on the body alone: the same text hash, or word-shingle sets who
 MinHash estimate of Jaccard similarity reaches NEAR_DUPLICATE_JACCARD (datasketch's LSH
 finds the candidates without comparing every pair). A copy points at the earliest
 article of its story (first fetch, then id), which is never itself a copy.
+
+Hashing a body's shingles is the costly part, so a body's fingerprint (its hash and
+MinHash) is kept by the store (``Store.mark_duplicates``) and made once per text; the
+comparison in story order is redone over the fingerprints on every run.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from datasketch import MinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from archive.document import WORD
 
@@ -21,6 +26,10 @@ NUM_PERM = 128
 SHINGLE_WORDS = 5
 # Below this many words two different briefs can share most of their shingles.
 MIN_WORDS_FOR_NEAR = 50
+# Stored fingerprints made with other parameters are made again.
+FINGERPRINT_PARAMS = (
+    f"minhash {NUM_PERM} perm, {SHINGLE_WORDS}-word shingles, from {MIN_WORDS_FOR_NEAR} words"
+)
 
 
 def body_of(document: str) -> str:
@@ -28,7 +37,7 @@ def body_of(document: str) -> str:
     return document.partition("\n\n")[2]
 
 
-def signature(body: str) -> MinHash | None:
+def signature(body: str) -> LeanMinHash | None:
     """MinHash of the body's word 5-grams (case folded); None for a body too short to judge."""
     words = [w.casefold() for w in WORD.findall(body)]
     if len(words) < MIN_WORDS_FOR_NEAR:
@@ -37,32 +46,57 @@ def signature(body: str) -> MinHash | None:
     minhash.update_batch(
         [" ".join(words[i : i + SHINGLE_WORDS]).encode() for i in range(len(words) - SHINGLE_WORDS + 1)]
     )
-    return minhash
+    return LeanMinHash(minhash)
 
 
-def find_duplicates(articles: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """``{copy id: original id}`` for ``(id, document)`` pairs given oldest first."""
+@dataclass(frozen=True)
+class Fingerprint:
+    """What duplicate detection needs of a document: its body's hash and MinHash."""
+
+    body_hash: str | None  # None for an empty body, which is nobody's copy
+    minhash: LeanMinHash | None
+
+    @classmethod
+    def of(cls, document: str) -> Fingerprint:
+        body = body_of(document)
+        return cls(hashlib.sha256(body.encode("utf-8")).hexdigest() if body else None, signature(body))
+
+    def minhash_bytes(self) -> bytes | None:
+        """The MinHash in datasketch's own byte format, for the store."""
+        if self.minhash is None:
+            return None
+        buffer = bytearray(self.minhash.bytesize())
+        self.minhash.serialize(buffer)
+        return bytes(buffer)
+
+    @classmethod
+    def stored(cls, body_hash: str | None, minhash: bytes | None) -> Fingerprint:
+        return cls(body_hash, LeanMinHash.deserialize(minhash) if minhash is not None else None)
+
+
+def find_duplicates(articles: Iterable[tuple[str, Fingerprint]]) -> dict[str, str]:
+    """``{copy id: original id}`` for ``(id, fingerprint)`` pairs given oldest first."""
     originals_by_body: dict[str, str] = {}
-    signatures: dict[str, MinHash] = {}
+    signatures: dict[str, LeanMinHash] = {}
+    order: dict[str, int] = {}  # originals with a MinHash, oldest first
     lsh = MinHashLSH(threshold=NEAR_DUPLICATE_JACCARD, num_perm=NUM_PERM)
     duplicate_of: dict[str, str] = {}
-    for article_id, document in articles:
-        body = body_of(document)
-        body_hash = hashlib.sha256(body.encode("utf-8")).hexdigest()
-        if body and body_hash in originals_by_body:
+    for article_id, fingerprint in articles:
+        body_hash, minhash = fingerprint.body_hash, fingerprint.minhash
+        if body_hash in originals_by_body:
             duplicate_of[article_id] = originals_by_body[body_hash]
             continue
-        minhash = signature(body)
         if minhash is not None:
             # LSH candidates are probable; the estimate decides. Earliest original wins.
             close = [
                 c for c in lsh.query(minhash) if signatures[c].jaccard(minhash) >= NEAR_DUPLICATE_JACCARD
             ]
             if close:
-                duplicate_of[article_id] = min(close, key=list(signatures).index)
+                duplicate_of[article_id] = min(close, key=order.__getitem__)
                 continue
             lsh.insert(article_id, minhash)
             signatures[article_id] = minhash
-        if body:
+            order[article_id] = len(order)
+        if body_hash is not None:
             originals_by_body[body_hash] = article_id
     return duplicate_of

@@ -310,9 +310,8 @@ def _ingest_file(
             store.add_fetch_errors(batch.fetch_errors)
             for crawl in batch.crawls:
                 store.add_crawl(crawl)
-            for article in articles:
-                store.add_article(article)
-                record_blocks(store, article)
+            store.add_articles(articles)
+            record_blocks(store, articles)
             store.record_progress(name, size, records_done, batch.end_offset, _now(), None)
         report.records += batch.records
         report.captures += len(batch.captures)

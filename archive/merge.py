@@ -4,7 +4,7 @@ Extraction shards by WARC file (``extract --shard K/N``), each shard into its ow
 SQLite file; merging them gives the store a single ``extract`` of all the files would
 give. Rows are keyed as in ``archive/store.py`` (WARC record ids, article ids), so the
 same rules apply: captures and fetch errors are kept once, an article keeps its earliest
-``first_seen`` and the text of its latest capture (``Store.add_article``), duplicates
+``first_seen`` and the text of its latest capture (``Store.add_articles``), duplicates
 are marked and site boilerplate removed anew over the whole store (a shard sees too
 few of a site's pages to learn all of it), and the full-text index is rebuilt. Merging the
 same store twice changes nothing.
@@ -70,7 +70,7 @@ def _insert_select(store: Store, table: str, columns: list[str], conflict: str) 
     return store.db.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0] - before
 
 
-def _pages(store: Store, columns: list[str], size: int = 500) -> Iterator[dict]:
+def _pages(store: Store, columns: list[str], size: int = 500) -> Iterator[list[dict]]:
     """The source's articles in pages by id: a cursor left open across writes would lock them."""
     names = ", ".join(f"[{c}]" for c in columns)
     last = ""
@@ -80,8 +80,7 @@ def _pages(store: Store, columns: list[str], size: int = 500) -> Iterator[dict]:
         ).fetchall()
         if not rows:
             return
-        for row in rows:
-            yield dict(zip(columns, row, strict=True))
+        yield [dict(zip(columns, row, strict=True)) for row in rows]
         last = rows[-1][columns.index("id")]
 
 
@@ -111,9 +110,9 @@ def _merge_one(store: Store, path: Path, tables: dict[str, list[str]], report: M
                 f"ON CONFLICT(name) DO UPDATE SET {updates} WHERE excluded.read_to > warc_files.read_to",
             )
             article_columns = [c for c in shared("articles") if c != "duplicate_of"]  # marked anew below
-            for row in _pages(store, article_columns):
-                store.add_article(row)
-                report.articles += 1
+            for page in _pages(store, article_columns):
+                store.add_articles(page)
+                report.articles += len(page)
     finally:
         store.db.execute(f"DETACH DATABASE {SOURCE_ALIAS}")
     report.stores += 1

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 
 import sqlite_utils
 
-from archive.duplicates import find_duplicates
+from archive.document import text_hash
+from archive.duplicates import FINGERPRINT_PARAMS, Fingerprint, find_duplicates
 
 DB_NAME = "news.db"
 
@@ -73,6 +75,8 @@ SCHEMA: dict[str, tuple[dict, str]] = {
         },
         "id",
     ),
+    # Each text's fingerprint for duplicate detection (archive/duplicates.py), made once.
+    "fingerprints": ({"text_hash": str, "params": str, "body_hash": str, "minhash": bytes}, "text_hash"),
     # The paragraphs each article had as extracted, per site: archive/boilerplate.py's model.
     "site_blocks": ({"site": str, "block": str, "article_id": str}, ("site", "block", "article_id")),
     "crawls": (
@@ -109,6 +113,15 @@ INDEXES = {
     ],
     "site_blocks": [["article_id"]],
 }
+FINGERPRINT_PAGE = 200  # articles whose texts are read at once to fingerprint them
+# sqlite-utils' FTS update trigger re-indexes a row's text on any update; this one only when
+# the title or text changes: not when copies are marked, nor for a new capture of the same text.
+FTS_UPDATE_TRIGGER = """CREATE TRIGGER [articles_au] AFTER UPDATE OF [title], [text] ON [articles]
+WHEN old.[title] IS NOT new.[title] OR old.[text] IS NOT new.[text] BEGIN
+  INSERT INTO [articles_fts] ([articles_fts], rowid, [title], [text])
+    VALUES('delete', old.rowid, old.[title], old.[text]);
+  INSERT INTO [articles_fts] (rowid, [title], [text]) VALUES (new.rowid, new.[title], new.[text]);
+END"""
 
 
 class Store:
@@ -138,6 +151,11 @@ class Store:
             self.db.table("articles").enable_fts(
                 ["title", "text"], create_triggers=True, tokenize="unicode61 remove_diacritics 2"
             )
+        trigger = self.db.execute("SELECT sql FROM sqlite_master WHERE name = 'articles_au'").fetchone()
+        if trigger != (FTS_UPDATE_TRIGGER,):  # a new store, or one made by an older version
+            with self.db.atomic():
+                self.db.execute("DROP TRIGGER IF EXISTS [articles_au]")
+                self.db.execute(FTS_UPDATE_TRIGGER)
 
     # -- progress through the WARC files ------------------------------------------------
 
@@ -171,40 +189,96 @@ class Store:
     def add_crawl(self, row: dict) -> None:
         self.db.table("crawls").upsert(row, pk="id")
 
-    def add_article(self, row: dict) -> None:
-        """Insert an article, or update it from a later capture (keeping ``first_seen``)."""
-        existing = self.db.execute(
-            "SELECT first_seen, last_seen FROM articles WHERE id = ?", [row["id"]]
-        ).fetchone()
-        if existing:
-            first_seen, last_seen = existing
-            if row["first_seen"] < first_seen:  # an older capture read late: keep its date
-                self.db.execute(
-                    "UPDATE articles SET first_seen = ? WHERE id = ?", [row["first_seen"], row["id"]]
-                )
-            if row["last_seen"] < last_seen:
-                return  # what we hold is newer
-            row = {**row, "first_seen": min(first_seen, row["first_seen"])}
-        self.db.table("articles").upsert(row, pk="id")
+    def add_articles(self, rows: Iterable[dict]) -> None:
+        """Insert articles, or update them from a later capture (keeping the earliest ``first_seen``).
+
+        Plain SQL rather than sqlite-utils' upsert, whose per-call table introspection and
+        row conversion cost more than the write itself.
+        """
+        for row in rows:
+            columns = tuple(row)
+            self.db.conn.execute(_upsert_article(columns), [row[c] for c in columns])
+            # A capture older than the text we hold still moves first_seen back.
+            self.db.conn.execute(
+                "UPDATE articles SET first_seen = ? WHERE id = ? AND first_seen > ?",
+                [row["first_seen"], row["id"], row["first_seen"]],
+            )
 
     def mark_duplicates(self) -> int:
         """Point every exact or near copy at the earliest article of its story
         (archive/duplicates.py), NULL for the others; returns how many are copies.
 
-        Only rows whose value changes are written, so the full-text index is not rebuilt.
+        Fingerprints are made only for texts that have none yet (new or changed articles)
+        and dropped with the last article of their text. Only rows whose value changes are
+        written.
         """
-        articles = self.db.execute("SELECT id, text FROM articles ORDER BY first_seen, id")
-        duplicate_of = find_duplicates((row[0], row[1]) for row in articles)
+        self._add_fingerprints()
+        articles = self.db.conn.execute(
+            """
+            SELECT a.id, f.body_hash, f.minhash
+            FROM articles a JOIN fingerprints f ON f.text_hash = a.text_hash
+            ORDER BY a.first_seen, a.id
+            """
+        )
+        duplicate_of = find_duplicates((row[0], Fingerprint.stored(row[1], row[2])) for row in articles)
         current = dict(self.db.execute("SELECT id, duplicate_of FROM articles").fetchall())
         changes = [(duplicate_of.get(i), i) for i, was in current.items() if duplicate_of.get(i) != was]
         self.db.conn.executemany("UPDATE articles SET duplicate_of = ? WHERE id = ?", changes)
+        self.db.execute(
+            "DELETE FROM fingerprints WHERE NOT EXISTS"
+            " (SELECT 1 FROM articles a WHERE a.text_hash = fingerprints.text_hash)"
+        )
         return len(duplicate_of)
+
+    def _add_fingerprints(self) -> None:
+        """Fingerprint the texts that have none (with the current parameters), a page of
+        articles at a time so that a first extract does not hold every text at once."""
+        last = 0
+        while True:
+            missing = self.db.execute(
+                """
+                SELECT rowid, id, text, text_hash FROM articles a WHERE rowid > ? AND NOT EXISTS
+                    (SELECT 1 FROM fingerprints f WHERE f.text_hash = a.text_hash AND f.params = ?)
+                ORDER BY rowid LIMIT ?
+                """,
+                [last, FINGERPRINT_PARAMS, FINGERPRINT_PAGE],
+            ).fetchall()
+            if not missing:
+                return
+            last = missing[-1][0]
+            made = set()
+            for _, article_id, text, stored_hash in missing:
+                key = text_hash(text)
+                if key != stored_hash:  # a row of an older store without (or with a stale) text_hash
+                    self.db.execute("UPDATE articles SET text_hash = ? WHERE id = ?", [key, article_id])
+                if key in made:  # the same text twice
+                    continue
+                made.add(key)
+                fingerprint = Fingerprint.of(text)
+                self.db.execute(
+                    "INSERT OR REPLACE INTO fingerprints (text_hash, params, body_hash, minhash)"
+                    " VALUES (?, ?, ?, ?)",
+                    [key, FINGERPRINT_PARAMS, fingerprint.body_hash, fingerprint.minhash_bytes()],
+                )
 
     def counts(self) -> dict[str, int]:
         return {name: self.db.table(name).count for name in SCHEMA}
 
     def close(self) -> None:
         self.db.close()
+
+
+@cache
+def _upsert_article(columns: tuple[str, ...]) -> str:
+    """The INSERT of an article with these columns that, for an article we hold, takes the
+    new values only from a capture at least as recent and keeps the earliest first_seen."""
+    updates = [f"[{c}] = excluded.[{c}]" for c in columns if c not in ("id", "first_seen")]
+    updates.append("first_seen = min(articles.first_seen, excluded.first_seen)")
+    names = ", ".join(f"[{c}]" for c in columns)
+    return (
+        f"INSERT INTO articles ({names}) VALUES ({', '.join('?' * len(columns))})"
+        f" ON CONFLICT(id) DO UPDATE SET {', '.join(updates)} WHERE excluded.last_seen >= articles.last_seen"
+    )
 
 
 def open_readonly(path: Path) -> sqlite3.Connection | None:

@@ -9,12 +9,16 @@ import sqlite3
 from pathlib import Path
 
 from archive.demo_site import NewsSite, load_manifest
-from archive.duplicates import find_duplicates
+from archive.duplicates import Fingerprint, find_duplicates
 from tests.conftest import FAST, newsarchive
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 ROWS = {row["id"]: row for row in load_manifest(CORPUS)}
 WIRE_ID = "fundus-us-apnews-2023-04-28"
+
+
+def _copies(articles: list[tuple[str, str]]) -> dict[str, str]:
+    return find_duplicates((article_id, Fingerprint.of(document)) for article_id, document in articles)
 
 
 def _document(page_id: str) -> str:
@@ -25,7 +29,7 @@ def _document(page_id: str) -> str:
 def test_same_body_under_another_headline_is_a_copy():
     wire = _document(WIRE_ID)
     retitled = "Mexico's economy grows\n\n" + wire.partition("\n\n")[2]
-    assert find_duplicates([("a", wire), ("b", retitled)]) == {"b": "a"}
+    assert _copies([("a", wire), ("b", retitled)]) == {"b": "a"}
 
 
 def test_wire_copy_with_other_footer_and_byline_is_a_near_copy():
@@ -33,20 +37,20 @@ def test_wire_copy_with_other_footer_and_byline_is_a_near_copy():
     paragraphs = body.split("\n\n")
     copy = "\n\n".join(["Other headline", "By Staff and wires", *paragraphs, "Copyright 2023 Site B."])
     other = _document("fundus-uk-bbc-2026-04-25")
-    assert find_duplicates([("a", _document(WIRE_ID)), ("c", other), ("b", copy)]) == {"b": "a"}
+    assert _copies([("a", _document(WIRE_ID)), ("c", other), ("b", copy)]) == {"b": "a"}
 
 
 def test_different_stories_and_short_briefs_are_not_copies():
     documents = [(page_id, _document(page_id)) for page_id in ROWS if ROWS[page_id]["expected"].get("body")]
-    assert find_duplicates(documents) == {}
+    assert _copies(documents) == {}
     briefs = [("x", "Brief\n\nMarkets closed higher today."), ("y", "Other\n\nMarkets closed lower today.")]
-    assert find_duplicates(briefs) == {}
+    assert _copies(briefs) == {}
 
 
 def test_every_copy_points_at_the_earliest_original():
     wire = _document(WIRE_ID)
     copies = [(f"id{n}", f"Headline {n}\n\n" + wire.partition("\n\n")[2]) for n in range(4)]
-    assert find_duplicates(copies) == {"id1": "id0", "id2": "id0", "id3": "id0"}
+    assert _copies(copies) == {"id1": "id0", "id2": "id0", "id3": "id0"}
 
 
 def _wire_page(html: str, headline: str | None, footer: str | None) -> bytes:

@@ -18,7 +18,8 @@ def test_report_charts_every_non_duplicate_article(news_site, tmp_path):
     page = (tmp_path / "report.html").read_text()
     db = sqlite3.connect(tmp_path / "news.db")
     total = db.execute(
-        "SELECT count(*) FROM articles WHERE duplicate_of IS NULL AND substr(coalesce(published, first_seen), 1, 10)"
+        "SELECT count(*) FROM articles WHERE duplicate_of IS NULL"
+        " AND substr(coalesce(published, first_seen), 1, 10)"
         " >= (SELECT date(max(substr(coalesce(published, first_seen), 1, 10)), '-3659 days') FROM articles)"
     ).fetchone()[0]
     assert f"report: {total} articles charted" in result.stdout
