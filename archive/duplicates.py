@@ -16,10 +16,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+from typing import TYPE_CHECKING
 
 from archive.document import WORD
+
+if TYPE_CHECKING:  # datasketch imports scipy (~0.5 s of start-up): the functions that need it load it
+    from datasketch import LeanMinHash
 
 NEAR_DUPLICATE_JACCARD = 0.8
 NUM_PERM = 128
@@ -39,6 +41,8 @@ def body_of(document: str) -> str:
 
 def signature(body: str) -> LeanMinHash | None:
     """MinHash of the body's word 5-grams (case folded); None for a body too short to judge."""
+    from datasketch import LeanMinHash, MinHash
+
     words = [w.casefold() for w in WORD.findall(body)]
     if len(words) < MIN_WORDS_FOR_NEAR:
         return None
@@ -71,11 +75,17 @@ class Fingerprint:
 
     @classmethod
     def stored(cls, body_hash: str | None, minhash: bytes | None) -> Fingerprint:
-        return cls(body_hash, LeanMinHash.deserialize(minhash) if minhash is not None else None)
+        if minhash is None:
+            return cls(body_hash, None)
+        from datasketch import LeanMinHash
+
+        return cls(body_hash, LeanMinHash.deserialize(minhash))
 
 
 def find_duplicates(articles: Iterable[tuple[str, Fingerprint]]) -> dict[str, str]:
     """``{copy id: original id}`` for ``(id, fingerprint)`` pairs given oldest first."""
+    from datasketch import MinHashLSH
+
     originals_by_body: dict[str, str] = {}
     signatures: dict[str, LeanMinHash] = {}
     order: dict[str, int] = {}  # originals with a MinHash, oldest first

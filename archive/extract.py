@@ -327,7 +327,9 @@ def choose_published(candidates: list[str | None], fetched_at: str) -> str | Non
     return None
 
 
-META_CONTENT = etree.XPath("//meta[@property=$p or @name=$p]/@content")
+# smart_strings=False: plain strings, without the link back to their element that lxml
+# would build for each result and nothing here uses.
+META_CONTENT = etree.XPath("//meta[@property=$p or @name=$p]/@content", smart_strings=False)
 
 
 def _meta(tree: etree._Element, prop: str) -> str | None:
@@ -467,7 +469,9 @@ def _publisher_checked_body(extracted: list[str], published: list[str]) -> list[
     return extracted[: inside[-1] + 1] if inside else extracted
 
 
-SHOWN_TEXT = etree.XPath("//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]")
+SHOWN_TEXT = etree.XPath(
+    "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]", smart_strings=False
+)
 
 
 def _with_standfirst(blocks: list[str], description: str | None, tree: etree._Element) -> list[str]:

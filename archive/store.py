@@ -151,6 +151,14 @@ class Store:
             self.db.table("articles").enable_fts(
                 ["title", "text"], create_triggers=True, tokenize="unicode61 remove_diacritics 2"
             )
+        # Whether articles changed since copies and boilerplate were last settled
+        # (archive/boilerplate.settle). Set in the same transaction as the article rows, so a
+        # run killed before settling leaves it set; a store that lacked it is settled once.
+        # Not in SCHEMA: it is this file's own state, nothing to merge or to browse.
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS settle_state (id INTEGER PRIMARY KEY CHECK (id = 1), pending INTEGER)"
+        )
+        self.db.execute("INSERT OR IGNORE INTO settle_state VALUES (1, 1)")
         trigger = self.db.execute("SELECT sql FROM sqlite_master WHERE name = 'articles_au'").fetchone()
         if trigger != (FTS_UPDATE_TRIGGER,):  # a new store, or one made by an older version
             with self.db.atomic():
@@ -195,6 +203,9 @@ class Store:
         Plain SQL rather than sqlite-utils' upsert, whose per-call table introspection and
         row conversion cost more than the write itself.
         """
+        rows = list(rows)
+        if rows:
+            self.db.conn.execute("UPDATE settle_state SET pending = 1")
         for row in rows:
             columns = tuple(row)
             self.db.conn.execute(_upsert_article(columns), [row[c] for c in columns])
@@ -203,6 +214,17 @@ class Store:
                 "UPDATE articles SET first_seen = ? WHERE id = ? AND first_seen > ?",
                 [row["first_seen"], row["id"], row["first_seen"]],
             )
+
+    @property
+    def settle_pending(self) -> bool:
+        """Articles were added or changed since the last ``mark_settled``."""
+        return bool(self.db.execute("SELECT pending FROM settle_state").fetchone()[0])
+
+    def mark_settled(self) -> None:
+        self.db.conn.execute("UPDATE settle_state SET pending = 0")
+
+    def count_duplicates(self) -> int:
+        return self.db.execute("SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL").fetchone()[0]
 
     def mark_duplicates(self) -> int:
         """Point every exact or near copy at the earliest article of its story

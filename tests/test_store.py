@@ -8,6 +8,7 @@ import pytest
 import sqlite_utils
 
 import archive.store
+from archive.boilerplate import settle
 from archive.demo_site import load_manifest
 from archive.document import text_hash
 from archive.duplicates import Fingerprint, find_duplicates
@@ -71,7 +72,8 @@ def test_a_new_capture_of_the_same_text_is_not_indexed_again(tmp_path):
     again = _article(0, "Zebras crossed the road today.", "2026-11-03T00:00:00Z")
     before = store.db.conn.total_changes
     store.add_articles([again])
-    assert store.db.conn.total_changes - before == 1, "only the row itself is written"
+    # the row itself, and the flag that says copies need working out again
+    assert store.db.conn.total_changes - before == 2, "no full-text index rows are written"
     assert store.db.execute("SELECT last_seen FROM articles").fetchone() == (again["last_seen"],)
     assert _found(store, "zebras") == {"id0"}
 
@@ -164,4 +166,26 @@ def test_a_store_of_the_previous_version_keeps_working(tmp_path, reopen):
     assert _rows_written(store, "UPDATE articles SET duplicate_of = NULL WHERE id = 'id4'") == 1
     store.db.execute("UPDATE articles SET text = 'Headline 3\n\nAardvarks only.' WHERE id = 'id3'")
     assert _found(store, "aardvarks") == {"id3"}
+    store.close()
+
+
+def test_settling_is_skipped_until_articles_change_and_survives_a_kill(tmp_path, monkeypatch):
+    store = Store(tmp_path / "news.db")
+    with store.db.atomic():  # as extract commits a batch: rows and the flag together
+        store.add_articles(_articles())
+    store.close()  # killed before settling: the next run must still settle
+    store = Store(tmp_path / "news.db")
+    assert store.settle_pending
+    with store.db.atomic():
+        assert settle(store) == 2
+    assert not store.settle_pending
+
+    def must_not_run(self):
+        raise AssertionError("nothing changed: copies need no working out")
+
+    monkeypatch.setattr(Store, "mark_duplicates", must_not_run)
+    assert settle(store) == 2  # the count, read from the store
+    monkeypatch.undo()
+    store.add_articles([_article(9, "A new story of a few words.", "2026-11-09T00:00:00Z")])
+    assert store.settle_pending
     store.close()
