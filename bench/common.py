@@ -10,6 +10,7 @@ import argparse
 import gzip
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -24,6 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED_CORPUS = REPO.parent / "shared" / "corpus"
 BUNDLED_CORPUS = REPO / "tests" / "corpus"
 PYTHON = sys.executable
+LAUNCHER = Path(__file__).resolve().parent / "launch.py"  # by path: some commands run outside the repo
 
 
 @dataclass
@@ -71,35 +73,45 @@ class Measured:
 def run_measured(
     command: Sequence[str], timeout: float, env: dict | None = None, cwd: Path = REPO
 ) -> Measured:
-    """Run ``command`` and read its own resource usage with ``wait4`` (not the session's).
+    """Run ``command`` and read its own resource usage (not the session's).
 
-    ``ru_maxrss`` from ``wait4`` is the largest RSS of the process or of any descendant it
-    waited for; CPU time includes those descendants (extract's worker processes).
+    It runs under ``bench/launch.py``, which reads ``wait4``'s figures for it: CPU time
+    includes its descendants (extract's worker processes), and ``ru_maxrss`` is the largest
+    RSS of the process or of any descendant it waited for, without the floor that starting
+    it straight from this process would set (see ``bench/launch.py``).
     """
     started = time.monotonic()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile(suffix=".json") as usage_file,
+    ):
+        launcher = [PYTHON, str(LAUNCHER), usage_file.name, *map(str, command)]
         proc = subprocess.Popen(
-            list(map(str, command)), stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env, cwd=cwd
+            launcher,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
         )
-        deadline = started + timeout
-        while True:  # wait4 with a deadline: poll, the loop is bounded by ``timeout``
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                proc.kill()
-                os.wait4(proc.pid, 0)
-                proc.returncode = -9
-                raise RuntimeError(f"{' '.join(map(str, command[:4]))} took more than {timeout}s: stopped")
-            time.sleep(0.02)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the launcher and the command it runs
+            proc.wait()
+            raise RuntimeError(
+                f"{' '.join(map(str, command[:4]))} took more than {timeout}s: stopped"
+            ) from None
         wall = time.monotonic() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        usage = json.loads(Path(usage_file.name).read_text() or "{}")
         out.seek(0)
         err.seek(0)
         return Measured(
             wall=wall,
-            cpu=usage.ru_utime + usage.ru_stime,
-            max_rss_mb=usage.ru_maxrss / 1024,
+            cpu=usage.get("cpu", 0.0),
+            max_rss_mb=usage.get("max_rss_kb", 0) / 1024,
             returncode=proc.returncode,
             stdout=out.read().decode(errors="replace"),
             stderr=err.read().decode(errors="replace"),
