@@ -42,6 +42,22 @@ def payload_digest(body: bytes) -> str:
     return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
 
 
+def record_digests(http_headers: StatusAndHeaders, body: bytes) -> dict[str, str]:
+    """``WARC-Block-Digest`` and ``WARC-Payload-Digest`` of an HTTP record, given to warcio.
+
+    warcio computes the same values when they are missing, by streaming the record through
+    its Python ``Digester`` 16 KB at a time, once for each digest: a third of the WARC
+    middleware's time. hashlib over the bytes in hand gives them at C speed.
+    """
+    http_headers.compute_headers_buffer()  # the bytes warcio writes (no header filter)
+    block = hashlib.sha1(http_headers.headers_buff)
+    block.update(body)
+    return {
+        "WARC-Payload-Digest": payload_digest(body),
+        "WARC-Block-Digest": "sha1:" + base64.b32encode(block.digest()).decode("ascii"),
+    }
+
+
 def _safe_host(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9.]+", "_", name).strip("._") or "host"
 
@@ -295,7 +311,7 @@ class WarcWriter:
                 payload=io.BytesIO(exchange.body),
                 length=len(exchange.body),
                 http_headers=http_headers,
-                warc_headers_dict=warc_headers,
+                warc_headers_dict={**warc_headers, **record_digests(http_headers, exchange.body)},
             )
         else:
             response = self._writer.create_revisit_record(
@@ -307,15 +323,17 @@ class WarcWriter:
             )
         response_id = response.rec_headers.get_header("WARC-Record-ID")
         request_line = f"{exchange.method} {exchange.request_target} {exchange.protocol}"
+        request_headers = StatusAndHeaders(request_line, exchange.request_headers, is_http_request=True)
         request = self._writer.create_warc_record(
             exchange.url,
             "request",
             payload=io.BytesIO(exchange.request_body),
             length=len(exchange.request_body),
-            http_headers=StatusAndHeaders(request_line, exchange.request_headers, is_http_request=True),
+            http_headers=request_headers,
             warc_headers_dict={
                 "WARC-Concurrent-To": response_id,
                 "WARC-Date": response.rec_headers.get_header("WARC-Date"),
+                **record_digests(request_headers, exchange.request_body),
             },
         )
         self._write(response, STORED_LEVEL if already_compressed(exchange) else TEXT_LEVEL)
