@@ -6,11 +6,13 @@ import gzip
 import subprocess
 import sys
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from archive.warc import Exchange, WarcWriter, iter_records, verify
+from tests.test_warc import _exchange as plain_exchange
 
 CORPUS = Path(__file__).parent / "corpus" / "pages"
 
@@ -21,17 +23,7 @@ def _html() -> bytes:
 
 def _exchange(n: int, body: bytes, coding: str | None) -> Exchange:
     headers = [("Content-Type", "text/html")] + ([("Content-Encoding", coding)] if coding else [])
-    return Exchange(
-        url=f"http://127.0.0.1:1/page/{n}",
-        method="GET",
-        request_target=f"/page/{n}",
-        request_headers=[("Host", "127.0.0.1:1"), ("Accept-Encoding", "gzip, deflate")],
-        protocol="HTTP/1.1",
-        status=200,
-        reason="OK",
-        response_headers=headers,
-        body=body,
-    )
+    return replace(plain_exchange(n, body), response_headers=headers)
 
 
 def _members(data: bytes) -> list[tuple[int, int, bytes]]:
