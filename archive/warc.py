@@ -20,6 +20,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
@@ -37,25 +38,23 @@ CRAWL_SUMMARY_URI = "urn:newsarchive:crawl-summary"
 GZIP_MEMBER = b"\x1f\x8b\x08"
 
 
-def payload_digest(body: bytes) -> str:
-    """``sha1:<base32>``, as warcio writes ``WARC-Payload-Digest``."""
-    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+def sha1_digest(*parts: bytes) -> str:
+    """``sha1:<base32>`` of ``parts`` one after the other, as warcio writes WARC digests."""
+    sha1 = hashlib.sha1()
+    for part in parts:
+        sha1.update(part)
+    return "sha1:" + base64.b32encode(sha1.digest()).decode("ascii")
 
 
-def record_digests(http_headers: StatusAndHeaders, body: bytes) -> dict[str, str]:
-    """``WARC-Block-Digest`` and ``WARC-Payload-Digest`` of an HTTP record, given to warcio.
+def record_digests(http_headers: StatusAndHeaders, body: bytes, payload: str) -> dict[str, str]:
+    """``WARC-Block-Digest`` and ``WARC-Payload-Digest`` (``payload``) of an HTTP record.
 
-    warcio computes the same values when they are missing, by streaming the record through
-    its Python ``Digester`` 16 KB at a time, once for each digest: a third of the WARC
-    middleware's time. hashlib over the bytes in hand gives them at C speed.
+    Given to warcio, which computes the same values when they are missing by streaming the
+    record through its Python ``Digester`` 16 KB at a time, once for each digest: a third
+    of the WARC middleware's time. hashlib over the bytes in hand gives them at C speed.
     """
     http_headers.compute_headers_buffer()  # the bytes warcio writes (no header filter)
-    block = hashlib.sha1(http_headers.headers_buff)
-    block.update(body)
-    return {
-        "WARC-Payload-Digest": payload_digest(body),
-        "WARC-Block-Digest": "sha1:" + base64.b32encode(block.digest()).decode("ascii"),
-    }
+    return {"WARC-Payload-Digest": payload, "WARC-Block-Digest": sha1_digest(http_headers.headers_buff, body)}
 
 
 def _safe_host(name: str) -> str:
@@ -156,6 +155,11 @@ class Exchange:
     ip_address: str | None = None
     request_body: bytes = b""
     extra_headers: dict[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def payload_digest(self) -> str:
+        """The body's ``WARC-Payload-Digest``: worked out once, for dedup and for the record."""
+        return sha1_digest(self.body)
 
 
 class Written(NamedTuple):
@@ -311,12 +315,15 @@ class WarcWriter:
                 payload=io.BytesIO(exchange.body),
                 length=len(exchange.body),
                 http_headers=http_headers,
-                warc_headers_dict={**warc_headers, **record_digests(http_headers, exchange.body)},
+                warc_headers_dict={
+                    **warc_headers,
+                    **record_digests(http_headers, exchange.body, exchange.payload_digest),
+                },
             )
         else:
             response = self._writer.create_revisit_record(
                 exchange.url,
-                payload_digest(exchange.body),
+                exchange.payload_digest,
                 *revisit_of,
                 http_headers=http_headers,
                 warc_headers_dict=warc_headers,
@@ -333,7 +340,7 @@ class WarcWriter:
             warc_headers_dict={
                 "WARC-Concurrent-To": response_id,
                 "WARC-Date": response.rec_headers.get_header("WARC-Date"),
-                **record_digests(request_headers, exchange.request_body),
+                **record_digests(request_headers, exchange.request_body, sha1_digest(exchange.request_body)),
             },
         )
         self._write(response, STORED_LEVEL if already_compressed(exchange) else TEXT_LEVEL)
@@ -584,13 +591,13 @@ def _sound_record(data: bytes) -> bool:
     if not size.isdigit() or len(rest) != int(size) + 4 or not rest.endswith(b"\r\n\r\n"):
         return False
     block = rest[: int(size)]
-    if b"warc-block-digest" in fields and fields[b"warc-block-digest"] != payload_digest(block):
+    if b"warc-block-digest" in fields and fields[b"warc-block-digest"] != sha1_digest(block):
         return False
     if b"warc-payload-digest" not in fields or fields.get(b"warc-type") == "revisit":
         return True  # a revisit's payload digest is that of the record it refers to
     if fields.get(b"content-type", "").startswith("application/http"):
         block = block.partition(b"\r\n\r\n")[2]  # the HTTP body, after the HTTP headers
-    return fields[b"warc-payload-digest"] == payload_digest(block)
+    return fields[b"warc-payload-digest"] == sha1_digest(block)
 
 
 def read_record_at(path: Path, offset: int) -> WarcRecord:

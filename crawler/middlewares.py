@@ -30,7 +30,6 @@ from archive.warc import (
     Exchange,
     WarcWriter,
     closed_name,
-    payload_digest,
     recover_orphans,
 )
 
@@ -128,7 +127,7 @@ class WarcArchiveMiddleware:
         )
         revisit_of = None
         if self.dedup is not None and response.status == 200:
-            digest = payload_digest(response.body)
+            digest = exchange.payload_digest
             revisit_of = self.dedup.get(digest)
             if revisit_of is not None:
                 self.stats.inc_value("newsarchive/warc_revisits")
