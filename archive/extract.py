@@ -493,10 +493,11 @@ def _with_standfirst(blocks: list[str], description: str | None, tree: etree._El
 def _without_repeats(blocks: list[str]) -> list[str]:
     """The blocks without those the page repeats three times or more (embed placeholders,
     "content not available", photo credits): an article does not say a thing thrice."""
-    counts = Counter(b for b in (normalize_block(block) for block in blocks) if b)
+    normalized = [normalize_block(block) for block in blocks]
+    counts = Counter(n for n in normalized if n)
     if not counts or counts.most_common(1)[0][1] < 3:
         return blocks
-    return [b for b in blocks if counts[normalize_block(b)] < 3]
+    return [block for block, n in zip(blocks, normalized, strict=True) if counts[n] < 3]
 
 
 def _without_headline(blocks: list[str], title: str) -> list[str]:

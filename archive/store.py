@@ -209,11 +209,6 @@ class Store:
         for row in rows:
             columns = tuple(row)
             self.db.conn.execute(_upsert_article(columns), [row[c] for c in columns])
-            # A capture older than the text we hold still moves first_seen back.
-            self.db.conn.execute(
-                "UPDATE articles SET first_seen = ? WHERE id = ? AND first_seen > ?",
-                [row["first_seen"], row["id"], row["first_seen"]],
-            )
 
     @property
     def settle_pending(self) -> bool:
@@ -293,13 +288,19 @@ class Store:
 @cache
 def _upsert_article(columns: tuple[str, ...]) -> str:
     """The INSERT of an article with these columns that, for an article we hold, takes the
-    new values only from a capture at least as recent and keeps the earliest first_seen."""
-    updates = [f"[{c}] = excluded.[{c}]" for c in columns if c not in ("id", "first_seen")]
+    new values only from a capture at least as recent, and the earliest first_seen always
+    (a capture older than the text we hold, read late, still moves it back)."""
+    newer = "excluded.last_seen >= articles.last_seen"
+    updates = [
+        f"[{c}] = CASE WHEN {newer} THEN excluded.[{c}] ELSE articles.[{c}] END"
+        for c in columns
+        if c not in ("id", "first_seen")
+    ]
     updates.append("first_seen = min(articles.first_seen, excluded.first_seen)")
     names = ", ".join(f"[{c}]" for c in columns)
     return (
         f"INSERT INTO articles ({names}) VALUES ({', '.join('?' * len(columns))})"
-        f" ON CONFLICT(id) DO UPDATE SET {', '.join(updates)} WHERE excluded.last_seen >= articles.last_seen"
+        f" ON CONFLICT(id) DO UPDATE SET {', '.join(updates)}"
     )
 
 
