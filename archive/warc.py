@@ -238,8 +238,9 @@ class GzipMembers:
 class WarcWriter:
     """Appends records to rotating WARC files in one directory.
 
-    Every record is flushed as soon as it is written, so a killed process leaves an
-    ``.open`` file that is readable up to its last whole record.
+    Every record is in the file when its write method returns (an exchange's response and
+    request records in one write), so a killed process leaves an ``.open`` file that is
+    readable up to its last whole record.
     """
 
     def __init__(

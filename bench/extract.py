@@ -24,6 +24,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from bench.crawl import sites_toml
 from bench.site import serve_site
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+VARIANTS = ("extract-1", "extract-2", "again")
 
 
 def bare_loop(warc_dir: Path) -> dict:
@@ -108,7 +110,7 @@ def crawl_archive(pages: int, work: Path) -> Path:
     return data
 
 
-def bench_archive(archive: Path, work: Path) -> dict[str, Result]:
+def bench_archive(archive: Path, work: Path, variants: Sequence[str] = VARIANTS) -> dict[str, Result]:
     size = sum(p.stat().st_size for p in (archive / "warc").glob("*.warc.gz"))
     print(f"\n-- archive {archive}: {size / 1e6:.0f} MB of WARC; {load()}", flush=True)
     bare = check(run_measured([PYTHON, "-m", "bench.extract", "--bare-loop", archive / "warc"], 7200), "bare")
@@ -122,13 +124,15 @@ def bench_archive(archive: Path, work: Path) -> dict[str, Result]:
         flush=True,
     )
     for workers in (1, 2):
-        data = fresh_data(archive, work, f"extract-{workers}")
         name = f"extract-{workers}"
+        if name not in variants and (workers == 2 or "again" not in variants):
+            continue
+        data = fresh_data(archive, work, name)
         command = [PYTHON, "-m", "archive", "extract", "--workers", workers, "--data", data]
         results[name] = Result(name, docs, check(run_measured(command, 7200), name))
         print(results[name].line(), flush=True)
         print(f"           {results[name].measured.stdout.strip().splitlines()[-1]}", flush=True)
-        if workers == 1:
+        if workers == 1 and "again" in variants:
             again = check(run_measured(command, 7200), "again")
             results["again"] = Result("again", docs, again)
             print(f"again      {again.wall:8.2f} s for the second extract over the same WARCs", flush=True)
@@ -137,23 +141,30 @@ def bench_archive(archive: Path, work: Path) -> dict[str, Result]:
 
 
 def report(by_archive: dict[int, dict[str, Result]]) -> None:
+    """The target ratios of what was measured (``--variants`` may leave some out)."""
     print("\n== extract results")
     for docs, results in by_archive.items():
-        bare, one, two, again = (results[k] for k in ("bare", "extract-1", "extract-2", "again"))
-        cost = one.measured.wall / bare.measured.wall
-        cpu = one.measured.cpu / bare.measured.cpu
+        bare, one, two, again = (results.get(k) for k in ("bare", "extract-1", "extract-2", "again"))
         print(f"{docs} docs:")
-        print(f"  per-doc cost extract-1 / bare: {cost:.2f}x wall, {cpu:.2f}x CPU (target <= 1.15x)")
-        print(f"  2 workers / 1 worker docs/s: {two.docs_per_s / one.docs_per_s:.2f}x (target >= 1.8x)")
-        share = 100 * again.measured.wall / one.measured.wall
-        print(f"  second extract: {again.measured.wall:.2f} s = {share:.1f}% of the first (target <= 2%)")
+        if one:
+            cost = one.measured.wall / bare.measured.wall
+            cpu = one.measured.cpu / bare.measured.cpu
+            print(f"  per-doc cost extract-1 / bare: {cost:.2f}x wall, {cpu:.2f}x CPU (target <= 1.15x)")
+        if one and two:
+            print(f"  2 workers / 1 worker docs/s: {two.docs_per_s / one.docs_per_s:.2f}x (target >= 1.8x)")
+        if one and again:
+            share = 100 * again.measured.wall / one.measured.wall
+            print(f"  second extract: {again.measured.wall:.2f} s = {share:.1f}% of the first (target <= 2%)")
         print(
-            f"  peak RSS: bare {bare.measured.max_rss_mb:.0f} MB, extract-1 {one.measured.max_rss_mb:.0f} MB,"
-            f" extract-2 {two.measured.max_rss_mb:.0f} MB (largest process)"
+            "  peak RSS: "
+            + ", ".join(f"{r.name} {r.measured.max_rss_mb:.0f} MB" for r in (bare, one, two) if r)
+            + " (largest process)"
         )
     if len(by_archive) >= 2:
         small, large = min(by_archive), max(by_archive)
         for name in ("extract-1", "extract-2"):
+            if name not in by_archive[small] or name not in by_archive[large]:
+                continue
             a, b = by_archive[small][name].measured.max_rss_mb, by_archive[large][name].measured.max_rss_mb
             print(
                 f"{name} peak RSS {a:.0f} MB at {small} docs -> {b:.0f} MB at {large} docs:"
@@ -168,6 +179,13 @@ def main(argv: list[str] | None = None) -> dict[int, dict[str, Result]]:
     )
     parser.add_argument("--pages", type=int, action="append", help="crawl a site of this many articles first")
     parser.add_argument("--archive", type=Path, action="append", help="a data dir holding warc/ from a crawl")
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        choices=VARIANTS,
+        default=list(VARIANTS),
+        help="what to run besides the bare loop, which is always run (default: all)",
+    )
     parser.add_argument("--bare-loop", type=Path, help=argparse.SUPPRESS)  # the baseline's own process
     args = parser.parse_args(argv)
     if args.bare_loop:
@@ -185,7 +203,7 @@ def main(argv: list[str] | None = None) -> dict[int, dict[str, Result]]:
         for archive in archives:
             if not list((archive / "warc").glob("*.warc.gz")):
                 parser.error(f"{archive}/warc holds no closed WARC file")
-            results = bench_archive(archive, work)
+            results = bench_archive(archive, work, args.variants)
             by_archive[results["bare"].docs] = results
         report(by_archive)
     return by_archive
