@@ -36,6 +36,7 @@ NEWSARCHIVE_SITE_HEADER = "NewsArchive-Site"  # WARC extension field: which site
 NEWSARCHIVE_CRAWL_HEADER = "NewsArchive-Crawl"  # WARC extension field: which crawl run
 CRAWL_SUMMARY_URI = "urn:newsarchive:crawl-summary"
 GZIP_MEMBER = b"\x1f\x8b\x08"
+WARC_DATE = "%Y-%m-%dT%H:%M:%S.%fZ"  # as warcio writes WARC/1.1 dates: with microseconds
 
 
 def sha1_digest(*parts: bytes) -> str:

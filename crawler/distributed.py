@@ -50,13 +50,13 @@ from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from twisted.internet import task
 
+from archive.warc import WARC_DATE
 from crawler.dupefilter import archived_fingerprints, known_article
 
 logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "newsarchive:%(spider)s"
 INFLIGHT_META = "newsarchive_inflight"  # the token of a request taken from the queue
-WARC_DATE = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 # Keep the later date of a URL's fetch (seeding from many archives, in any order).
 SET_IF_LATER = """

@@ -27,6 +27,7 @@ from archive.lookup import archive_index
 from archive.warc import (
     CRAWL_SUMMARY_URI,
     NEWSARCHIVE_SITE_HEADER,
+    WARC_DATE,
     Exchange,
     WarcWriter,
     closed_name,
@@ -34,8 +35,6 @@ from archive.warc import (
 )
 
 logger = logging.getLogger(__name__)
-
-WARC_DATE = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 # Hop-by-hop coding that Twisted has already undone: tools would try to de-chunk again.
 TRANSFER_ENCODING = b"Transfer-Encoding"
