@@ -122,9 +122,9 @@ def _crawl(
     log_file: Path | None = None,
     redis_url: str | None = None,
 ) -> tuple[int, dict]:
-    """Crawl, then read the closed WARC files back (digests checked); (exit code, stats)."""
+    """Crawl, then read the closed WARC files back (CRCs and framing); (exit code, stats)."""
     from crawler.distributed import RedisUnavailable
-    from crawler.runner import run_crawl  # Scrapy loads only for the commands that crawl
+    from crawler.runner import CrawlNotStarted, run_crawl  # Scrapy loads only for the commands that crawl
     from crawler.sites import SiteListError
 
     try:
@@ -137,7 +137,7 @@ def _crawl(
             log_file=log_file,
             redis_url=redis_url,
         )
-    except (SiteListError, RedisUnavailable) as exc:
+    except (SiteListError, RedisUnavailable, CrawlNotStarted) as exc:
         _fail(str(exc), EXIT_CONFIG)
     failed_sites = sorted(k.rsplit("/", 1)[1] for k in stats if k.startswith("newsarchive/source_errors/"))
     files = [Path(p) for p in stats.get("newsarchive/warc_files", [])]
@@ -275,12 +275,12 @@ def replay(sites_file: Path, site_names: tuple[str, ...], overrides: tuple[str, 
     Every request is answered from the WARC files (nothing is fetched or written);
     requests with no archived answer are counted and listed as misses.
     """
-    from crawler.runner import run_crawl
+    from crawler.runner import CrawlNotStarted, run_crawl
     from crawler.sites import SiteListError
 
     try:
         stats = run_crawl(data_dir, sites_file, site_names, _parse_overrides(overrides), replay=True)
-    except SiteListError as exc:
+    except (SiteListError, CrawlNotStarted) as exc:
         _fail(str(exc), EXIT_CONFIG)
     click.echo(
         f"replay: {stats.get('newsarchive/replay_hits', 0)} requests answered from the archive, "

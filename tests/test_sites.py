@@ -61,6 +61,23 @@ def test_cli_refuses_a_bad_list_before_fetching(tmp_path):
     assert not (tmp_path / "data" / "warc").exists()
 
 
+def test_a_setting_naming_a_missing_component_stops_the_crawl_with_one_line(tmp_path):
+    """Scrapy fails to set such a crawl up; Twisted alone would print a traceback and exit 0."""
+    path = _write(tmp_path, '[[sites]]\nname = "x"\nstart_urls = ["http://127.0.0.1:9/"]\n')
+    result = newsarchive(
+        "crawl",
+        "--sites",
+        path,
+        "-s",
+        'EXTENSIONS={"no_such_module.Extension": 0}',
+        data=tmp_path / "data",
+        check=False,
+    )
+    assert result.returncode == 3
+    assert "the crawl could not start: ModuleNotFoundError: No module named 'no_such_module'" in result.stderr
+    assert "Unhandled error in Deferred" not in result.stderr
+
+
 def test_defaults_apply_and_domains_default_to_url_hosts(tmp_path):
     path = _write(
         tmp_path,
