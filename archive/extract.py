@@ -265,7 +265,12 @@ def _without_kicker(headline: str, other: str) -> str:
     return other if kicker and headline[kicker.end() :] == other else headline
 
 
-def choose_title(structured: StructuredData, tree: etree._Element, selected: str | None = None) -> str | None:
+def choose_title(
+    structured: StructuredData,
+    tree: etree._Element,
+    selected: str | None = None,
+    headings: list[str] | None = None,
+) -> str | None:
     """The headline: a site's own selector, JSON-LD ``headline``, ``og:title`` or ``<title>``
     without the site's name, or the first ``<h1>``.
 
@@ -275,7 +280,7 @@ def choose_title(structured: StructuredData, tree: etree._Element, selected: str
     that is the page's ``<h1>`` plus a site name becomes the ``<h1>``, and a JSON-LD
     headline that is ``og:title`` under a kicker ("Topic: ...") becomes ``og:title``.
     """
-    headings = _headings(tree)
+    headings = _headings(tree) if headings is None else headings
     headline = structured.text("headline")
     headline = normalize_block(unescape(headline)) if headline else None
     others = []
@@ -469,46 +474,172 @@ def _publisher_checked_body(extracted: list[str], published: list[str]) -> list[
     return extracted[: inside[-1] + 1] if inside else extracted
 
 
-SHOWN_TEXT = etree.XPath(
-    "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]", smart_strings=False
-)
+# The end of a sentence: a full stop, question or exclamation mark (Latin or CJK) or an
+# ellipsis, perhaps inside closing quotes or a bracket.
+SENTENCE_END = re.compile(r"[.!?。！？…][\"'”’»«)]*$")
 
 
-def _with_standfirst(blocks: list[str], description: str | None, tree: etree._Element) -> list[str]:
+# Text of the page's links to other pages; links within the page (a table of contents,
+# "#section") name the article's own sub-headings, and <a name> is no link at all.
+LINKED_TEXT = etree.XPath("//a[@href and not(starts-with(@href, '#'))]//text()", smart_strings=False)
+# A short label before a link: "Read more: <headline>", "ALSO READ | <headline>".
+LINK_LABEL = re.compile(r"^[^:|]{1,30}[:|]\s+")
+
+
+def _remove_keeping_tail(element: etree._Element) -> None:
+    """Take ``element`` out of its parent; the loose text after it stays where it was."""
+    previous, parent = element.getprevious(), element.getparent()
+    if element.tail:
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+def _without_links(body: etree._Element, tree: etree._Element) -> etree._Element:
+    """trafilatura's result without the paragraphs and list items that are the text of a link
+    to another page, bare or after a short label ("Read more: ..."): teasers of other
+    articles, not this one's text.
+
+    Only headline-like blocks are looked up: three words or more, not ending a sentence (a
+    paragraph of the article may be quoted in a link elsewhere). Sub-headings stay (a live
+    blog's entry titles are often linked from elsewhere on the page); if links would take
+    two thirds of the text, the page is a teaser itself and nothing is removed.
+    """
+    items = [item for element in body if element.tag == "list" for item in element.iter("item")]
+    targets = {}
+    for element in [e for e in body if e.tag == "p"] + items:
+        # Its only child elements are line breaks (<lb/>): a space between its text nodes.
+        text = " ".join(element.itertext()).rstrip()
+        if not text or SENTENCE_END.search(text[-4:]):
+            continue
+        block = " ".join(text.split())
+        label = LINK_LABEL.match(block)
+        target = block[label.end() :] if label else block
+        if word_count(target) >= 3:
+            targets[element] = target
+    if not targets:
+        return body
+    linked = " ".join(" ".join(LINKED_TEXT(tree)).split())
+    found = [element for element, target in targets.items() if target in linked]
+    if not found or 3 * word_count(" ".join(map(_block_text, found))) > 2 * word_count(_block_text(body)):
+        return body
+    for element in found:
+        _remove_keeping_tail(element)
+    return body
+
+
+# Text nodes of the page's body that contain $word (smart strings: they know their element).
+TEXT_WITH = etree.XPath("//body//text()[contains(., $word)]")
+# Elements that do not show their text as the page's own: scripts, and image captions (a
+# description repeated under a photo is not the lead).
+NOT_SHOWN = {"script", "style", "noscript", "figcaption"}
+# Elements inside a paragraph (a link, a bold word): the paragraph is their parent.
+INLINE = set("a abbr b cite em font i mark q small span strong sub sup u".split())
+
+
+def _shown(tree: etree._Element, text: str) -> bool:
+    """Whether ``text`` is a paragraph (or part of one) shown on the page.
+
+    Only the text nodes holding its longest first word are looked at, each in its paragraph:
+    reading the whole page's text for every description cost ~1.5 ms a page.
+    """
+    # A run of characters without a space, so that it also finds Chinese or Japanese text;
+    # cut short, so that it rarely runs into a link or a bold word.
+    word = max(text.split()[:8], key=len)[:12]
+    for node in TEXT_WITH(tree, word=word):
+        element = node.getparent()
+        if node.is_tail:
+            element = element.getparent()
+        while element.tag in INLINE and element.getparent() is not None:
+            element = element.getparent()
+        if element.tag in NOT_SHOWN or any(e.tag in NOT_SHOWN for e in element.iterancestors()):
+            continue
+        # A standfirst of two paragraphs is one description: their parent holds it.
+        shown = _spaced_text(element)
+        if shown and shown in text and element.getparent() is not None:
+            shown = _spaced_text(element.getparent())
+        if text in shown:
+            return True
+    return False
+
+
+def _spaced_text(element: etree._Element) -> str:
+    """The text of ``element``, its text nodes one space apart, white space collapsed only
+    (NFC and control-character removal cost more than they would ever change here)."""
+    return " ".join(" ".join(element.itertext()).split())
+
+
+def _with_standfirst(
+    blocks: list[str], descriptions: Iterable[str | None], tree: etree._Element
+) -> list[str]:
     """The standfirst (the lead under the headline) first, when trafilatura left it out.
 
-    It is the page's description shown on the page itself: a description found only in
-    ``<meta>`` is a search-engine summary, not article text.
+    It is one of the page's descriptions (``<meta>``, ``og:``, JSON-LD: publishers word them
+    differently, and one of them is often the lead as shown) shown on the page itself: a
+    description found only in metadata is a search-engine summary, not article text.
     """
-    lead = normalize_block(description or "")
-    if word_count(lead) < 8 or any(lead[:60] in normalize_block(b) for b in blocks):
-        return blocks
-    # White space collapsed only: NFC and control-character removal over the whole page
-    # cost more than they would ever change here.
-    if lead not in " ".join(" ".join(SHOWN_TEXT(tree)).split()):
-        return blocks
-    return [lead, *blocks]
+    for description in dict.fromkeys(normalize_block(unescape(d or "")) for d in descriptions):
+        if word_count(description) < 8:
+            continue
+        if any(description[:60] in normalize_block(b) for b in blocks):
+            return blocks
+        if _shown(tree, description):
+            return [description, *blocks]
+    return blocks
+
+
+# Fewer words than this make a line, not a paragraph: at the end of the text it is a credit
+# or a prompt, and said twice it is a label or a button.
+LINE_WORDS = 8
 
 
 def _without_repeats(blocks: list[str]) -> list[str]:
     """The blocks without those the page repeats three times or more (embed placeholders,
-    "content not available", photo credits): an article does not say a thing thrice."""
+    "content not available", photo credits): an article does not say a thing thrice; nor
+    a short line twice ("Read more", a photo credit, a consent button)."""
     normalized = [normalize_block(block) for block in blocks]
     counts = Counter(n for n in normalized if n)
-    if not counts or counts.most_common(1)[0][1] < 3:
+
+    def repeated(line: str) -> bool:
+        return counts[line] >= 3 or (counts[line] == 2 and word_count(line) < LINE_WORDS)
+
+    if not counts or counts.most_common(1)[0][1] < 2:
         return blocks
-    return [block for block, n in zip(blocks, normalized, strict=True) if counts[n] < 3]
+    return [block for block, n in zip(blocks, normalized, strict=True) if not repeated(n)]
 
 
-def _without_headline(blocks: list[str], title: str) -> list[str]:
-    """The blocks without the headline repeated above the text (alone, under a kicker or
-    with a site name): a short block near the top that contains it."""
-    if not title:
-        return blocks
+def _without_trailer(blocks: list[str]) -> list[str]:
+    """The blocks up to the last one of eight words or more: an article ends on a paragraph,
+    and the short lines after it are credits, sources, prompts or labels of what comes next
+    on the page ("(dpa)", "Comments", "Read more:")."""
+    end = len(blocks)
+    while end > 1 and word_count(blocks[end - 1]) < LINE_WORDS:
+        end -= 1
+    return blocks[:end]
+
+
+def _words(text: str) -> str:
+    """The words of ``text``, case folded, one space apart: text compared without its punctuation."""
+    return " ".join(w.casefold() for w in WORD.findall(text))
+
+
+def _without_headline(blocks: list[str], title: str, headings: list[str]) -> list[str]:
+    """The blocks without the headline repeated above the text: a short block near the top
+    that contains it (alone, under a kicker or with a site name; punctuation aside, since the
+    page shows "Topic Headline" where the metadata says "Topic: Headline"), or that is one of
+    the page's ``<h1>`` headings (the headline as shown, when the metadata words it otherwise).
+    """
+    title_words = _words(title)
+    shown = {_words(h) for h in headings} - {""}
 
     def repeats(block: str) -> bool:
-        block = normalize_block(block)
-        return title in block and len(block) <= len(title) + 60
+        block, words = normalize_block(block), _words(block)
+        if words in shown:
+            return True
+        contains = title in block or f" {title_words} " in f" {words} "
+        return bool(title_words) and contains and len(block) <= len(title) + 60
 
     return [b for b in blocks[:4] if not repeats(b)] + blocks[4:]
 
@@ -539,10 +670,14 @@ def extract_article(
         )
     if doc is None or doc.body is None:
         return None
-    title = choose_title(structured, tree, _selected_title(tree, rules.title_selector)) or meta.title
-    blocks = _publisher_checked_body(body_blocks(doc.body), structured.article_body())
-    blocks = _without_headline(_without_repeats(blocks), normalize_block(title or ""))
-    text = build_document(title, _with_standfirst(blocks, meta.description, tree))
+    headings = _headings(tree)
+    selected = _selected_title(tree, rules.title_selector)
+    title = choose_title(structured, tree, selected, headings) or meta.title
+    blocks = _publisher_checked_body(body_blocks(_without_links(doc.body, tree)), structured.article_body())
+    blocks = _without_headline(_without_repeats(blocks), normalize_block(title or ""), headings)
+    blocks = _without_trailer(blocks)
+    descriptions = (meta.description, structured.text("description"), _meta(tree, "og:description"))
+    text = build_document(title, _with_standfirst(blocks, descriptions, tree))
     if text is None:
         return None
     words = word_count(text.split("\n\n", 1)[1]) if "\n\n" in text else 0

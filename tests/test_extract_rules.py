@@ -1,0 +1,179 @@
+"""The general body rules of archive/extract.py, each on a small page and on a bundled one.
+
+How much each rule gains on the development corpus is measured by bench/quality.py, not
+here: these tests pin what each rule does and what it must leave alone.
+"""
+
+from __future__ import annotations
+
+import lxml.html
+from lxml import etree
+
+from archive.extract import (
+    _shown,
+    _with_standfirst,
+    _without_headline,
+    _without_links,
+    _without_repeats,
+    _without_trailer,
+    body_blocks,
+)
+from tests.test_extract import extract
+
+ARTICLE = [
+    "The council approved the new budget on Tuesday after a debate that lasted six hours.",
+    "Opposition members said the plan cut too deeply into spending on schools and libraries.",
+    "The mayor said the city had no choice after two years of falling tax income.",
+]
+
+
+def page(body: str) -> etree._Element:
+    return lxml.html.fromstring(f"<html><head><title>t</title></head><body>{body}</body></html>")
+
+
+def result(*elements: str) -> etree._Element:
+    """A trafilatura result tree (``<body>`` of ``<p>``, ``<head>``, ``<list>``)."""
+    return etree.fromstring(f"<body>{''.join(elements)}</body>")
+
+
+def paragraphs(*texts: str) -> list[str]:
+    return [f"<p>{text}</p>" for text in texts]
+
+
+# -- teasers: blocks that are the text of a link to another page ------------------------------
+
+TEASER = "Bridge closure on Main Street to last until the summer"
+TEASER_PAGE = page(
+    "<article>"
+    + "".join(paragraphs(*ARTICLE))
+    + f'<p>Read more: <a href="/news/bridge-closure">{TEASER}</a></p>'
+    + '<h3><a href="/news/stadium">Stadium plans go to a public vote</a></h3>'
+    + "</article>"
+    + '<aside><ul><li><a href="/news/parking">Parking fees rise in the old town</a></li></ul>'
+    + f'<a href="/news/quote">{ARTICLE[1]}</a><a href="#budget">Where the money goes</a></aside>'
+)
+
+
+def test_a_labelled_link_to_another_article_is_not_article_text():
+    body = result(
+        *paragraphs(ARTICLE[0], f"Read more: {TEASER}", ARTICLE[1]),
+        "<list><item>Parking fees rise in the old town</item><item>Fees are paid by app</item></list>",
+    )
+    blocks = body_blocks(_without_links(body, TEASER_PAGE))
+    assert [b for b in blocks if b.strip()] == [ARTICLE[0], ARTICLE[1], "Fees are paid by app"]
+
+
+def test_sentences_subheadings_and_in_page_links_stay_even_when_linked():
+    body = result(
+        "<head rend='h3'>Stadium plans go to a public vote</head>",  # a sub-heading
+        *paragraphs(ARTICLE[1]),  # a full sentence, quoted in a link elsewhere
+        "<head rend='h2'>Where the money goes</head>",
+        *paragraphs("Where the money goes"),  # only linked from the table of contents
+    )
+    before = body_blocks(body)
+    assert body_blocks(_without_links(body, TEASER_PAGE)) == before
+
+
+def test_a_page_made_of_links_keeps_its_text():
+    body = result(*paragraphs(TEASER, "Parking fees rise in the old town", "Short note here."))
+    before = body_blocks(body)
+    assert body_blocks(_without_links(body, TEASER_PAGE)) == before
+
+
+def test_teasers_under_a_real_article_are_left_out():
+    text = extract("fundus-tw-taipeitimes-2024-10-15").text
+    assert "third vessel owned by the bureau" in text  # the article's last paragraph
+    assert "RISK REMAINS" not in text and "FIVE-YEAR WINDOW" not in text  # other stories' teasers
+    text = extract("fundus-za-dailymaverick-2025-05-22").text
+    assert "Read more: GNU MPs" not in text and "World Court" in text
+
+
+# -- the headline repeated above the text -------------------------------------------------------
+
+
+def test_the_headline_as_shown_is_not_body_text():
+    title = "Council: Budget passes after six-hour debate"
+    blocks = ["Council Budget passes after six-hour debate", ARTICLE[0], ARTICLE[1]]
+    assert _without_headline(blocks, title, []) == ARTICLE[:2]
+    # The page's <h1> words the headline otherwise than the metadata does.
+    blocks = ["City council passes a leaner budget", ARTICLE[0]]
+    assert _without_headline(blocks, title, ["City council passes a leaner budget"]) == [ARTICLE[0]]
+    # Further down, or in a longer paragraph, the same words stay.
+    blocks = [ARTICLE[0], ARTICLE[1], ARTICLE[2], "x", "Council Budget passes after six-hour debate"]
+    assert _without_headline(blocks, title, []) == blocks
+
+
+def test_headline_with_other_quotes_is_not_repeated_in_a_bundled_page():
+    text = extract("fundus-us-apnews-2023-04-28").text
+    assert text.split("\n\n")[1].startswith("MEXICO CITY (AP)")
+
+
+# -- short lines after the last paragraph ----------------------------------------------------
+
+
+def test_credits_and_prompts_after_the_last_paragraph_are_left_out():
+    blocks = [*ARTICLE, "(dpa/AFP)", "Sign up for our newsletter", "Comments"]
+    assert _without_trailer(blocks) == ARTICLE
+
+
+def test_an_article_ending_on_a_short_paragraph_or_a_list_keeps_it():
+    closing = "The new budget takes effect on the first of July."
+    assert _without_trailer([*ARTICLE, closing]) == [*ARTICLE, closing]
+    assert _without_trailer(["Only line"]) == ["Only line"]
+    items = ["apples", "pears"]  # list items before the last paragraph stay
+    assert _without_trailer([ARTICLE[0], *items, ARTICLE[1]]) == [ARTICLE[0], *items, ARTICLE[1]]
+
+
+def test_prompts_at_the_end_of_a_bundled_page_are_left_out():
+    blocks = extract("fundus-cn-people-2024-04-24").text.split("\n\n")
+    assert "评论" not in blocks and "关注" not in blocks  # "comment", "follow"
+    assert any(block.startswith("对于习近平主席贺信中对航天国际合作的重视") for block in blocks[-2:])
+
+
+# -- lines the page repeats ----------------------------------------------------------------
+
+
+def test_a_short_line_said_twice_is_furniture_a_paragraph_said_twice_is_not():
+    credit = "STR/AFP via Getty Images"
+    blocks = [ARTICLE[0], credit, ARTICLE[1], credit, ARTICLE[2], ARTICLE[2]]
+    assert _without_repeats(blocks) == [ARTICLE[0], ARTICLE[1], ARTICLE[2], ARTICLE[2]]
+    assert _without_repeats([*ARTICLE, "Photo: AFP"]) == [*ARTICLE, "Photo: AFP"]
+
+
+# -- the standfirst -----------------------------------------------------------------------------
+
+LEAD = "The city will spend less on roads and more on schools under the plan approved on Tuesday."
+
+
+def test_the_standfirst_is_the_description_that_the_page_shows():
+    tree = page(f"<h1>Budget passes</h1><p class='lead'>{LEAD}</p>" + "".join(paragraphs(*ARTICLE)))
+    search_summary = "Read all about the budget vote in our city, with pictures and a video."
+    # The first description is a search-engine summary; the JSON-LD one is the lead as shown.
+    assert _with_standfirst(ARTICLE, [search_summary, LEAD], tree) == [LEAD, *ARTICLE]
+    assert _with_standfirst(ARTICLE, [search_summary], tree) == ARTICLE
+
+
+def test_a_description_shown_only_under_a_photo_is_no_standfirst():
+    tree = page(
+        f"<figure><img src='a.jpg'><figcaption>{LEAD}</figcaption></figure>" + "".join(paragraphs(*ARTICLE))
+    )
+    assert not _shown(tree, LEAD)
+    assert _with_standfirst(ARTICLE, [LEAD], tree) == ARTICLE
+    tree = page(f"<script>var lead = '{LEAD}';</script>" + "".join(paragraphs(*ARTICLE)))
+    assert not _shown(tree, LEAD)
+
+
+def test_a_standfirst_with_markup_or_in_two_paragraphs_is_found():
+    first, second = (
+        "The city will spend less on roads.",
+        "Schools get more under the plan approved on Tuesday.",
+    )
+    tree = page(f"<div class='lead'><p>{first}</p><p>{second}</p></div>")
+    assert _shown(tree, f"{first} {second}")
+    tree = page("<p>The <b>city</b> will spend <a href='/roads'>less on roads</a> and more on schools.</p>")
+    assert _shown(tree, "The city will spend less on roads and more on schools.")
+
+
+def test_the_og_description_is_the_lead_of_a_bundled_page():
+    text = extract("fundus-de-winfuture-2024-04-29").text
+    assert text.split("\n\n")[1].startswith("Für 10 GB Datenvolumen im gut ausgebauten Vodafone-Netz")
