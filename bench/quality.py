@@ -20,6 +20,7 @@ import gzip
 import json
 import statistics
 import sys
+import unicodedata
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -37,8 +38,12 @@ SHINGLE = 4
 
 
 def shingles(text: str) -> set[tuple[str, ...]]:
-    """Word-4-grams of ``text`` (CJK characters count as words, case folded)."""
-    words = [w.casefold() for w in WORD.findall(text)]
+    """Word-4-grams of ``text`` (CJK characters count as words, case folded).
+
+    NFC first: a few expected bodies are stored decomposed (NFD), while documents are NFC
+    (FORMAT.md) and bare trafilatura keeps the page's form; the same words must match.
+    """
+    words = [w.casefold() for w in WORD.findall(unicodedata.normalize("NFC", text))]
     if len(words) < SHINGLE:
         return {tuple(words)} if words else set()
     return {tuple(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}

@@ -1,8 +1,9 @@
 """A floor under extraction quality on the bundled pages, so a regression fails CI.
 
-The figures themselves come from bench/quality.py (body F1 0.950, titles 90% on these
-20 pages when this floor was last checked: the one title given up is a page whose expected
-title keeps the site's name); the floor sits well below them.
+The figures themselves come from bench/quality.py (body F1 0.975, titles 90% on these
+20 pages when this floor was last checked: of the two titles given up, one keeps the
+site's name and the other is og:title where the page's headline and <h1> say otherwise);
+the floor sits well below them.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def test_quality_floor_on_bundled_pages():
     ours, bare = bench.score_corpus(REPO / "tests" / "corpus")
     summary, baseline = bench.summarize(ours), bench.summarize(bare)
     assert summary.pages == 20
-    assert summary.f1 >= 0.90
+    assert summary.f1 >= 0.93
     assert summary.f1 >= baseline.f1 - 0.01  # never worse than bare trafilatura
     assert summary.title >= 0.85
     assert summary.day >= 0.85
@@ -40,6 +41,14 @@ def test_shingle_scores():
     precision, recall, f1 = bench.body_scores("a b c d e f", "a b c d e")
     assert recall == 1.0 and precision == 2 / 3 and 0.79 < f1 < 0.81
     assert bench.body_scores("", "a b c d") == (0.0, 0.0, 0.0)
+    # An expected body stored decomposed (NFD) still matches the same words in NFC.
+    assert bench.body_scores(
+        "Kühltürme über Äcker gesprengt", "Ku\u0308hltu\u0308rme u\u0308ber A\u0308cker gesprengt"
+    ) == (
+        1.0,
+        1.0,
+        1.0,
+    )
 
 
 def test_benchmark_says_when_the_corpus_is_missing(tmp_path, capsys):
