@@ -177,8 +177,9 @@ def test_published(candidates, fetched, expected):
 RULES_PAGE = """<html lang="en"><head><title>Site | Talks in Moscow</title>
 <meta property="og:type" content="article"></head><body>
 <div class="story"><h2 class="kicker">Talks in Moscow end without a deal</h2>
-<p>{text}</p><p>{text}</p>
-<div class="promo"><p>Subscribe to our newsletter for the best stories</p></div></div>
+<p>{text}</p>
+<div class="promo"><p>Subscribe to our newsletter for the best stories</p></div>
+<p>{text}</p></div>
 <div class="sidebar"><p>{side}</p><p>{side}</p><p>{side}</p></div></body></html>"""
 STORY = "The delegations met for three days in Moscow and left without an agreement on trade " * 3
 SIDE = "Most read today on the site is a story about the weather and the football results " * 3

@@ -12,8 +12,11 @@ from lxml import etree
 from archive.extract import (
     _shown,
     _with_standfirst,
+    _without_bylines,
+    _without_captions,
     _without_headline,
     _without_links,
+    _without_next_stories,
     _without_repeats,
     _without_trailer,
     body_blocks,
@@ -116,6 +119,13 @@ def test_credits_and_prompts_after_the_last_paragraph_are_left_out():
     assert _without_trailer(blocks) == ARTICLE
 
 
+def test_a_line_under_fifteen_words_that_is_no_sentence_does_not_end_the_article():
+    label = "More from our reporters on the city budget and the schools"  # 11 words, no full stop
+    assert _without_trailer([*ARTICLE, label]) == ARTICLE
+    # Nor a line ending in a colon: it introduces what comes next on the page.
+    assert _without_trailer([*ARTICLE, "Here is what else the council decided this week:"]) == ARTICLE
+
+
 def test_an_article_ending_on_a_short_paragraph_or_a_list_keeps_it():
     closing = "The new budget takes effect on the first of July."
     assert _without_trailer([*ARTICLE, closing]) == [*ARTICLE, closing]
@@ -177,3 +187,68 @@ def test_a_standfirst_with_markup_or_in_two_paragraphs_is_found():
 def test_the_og_description_is_the_lead_of_a_bundled_page():
     text = extract("fundus-de-winfuture-2024-04-29").text
     assert text.split("\n\n")[1].startswith("Für 10 GB Datenvolumen im gut ausgebauten Vodafone-Netz")
+
+
+# -- bylines and datelines ----------------------------------------------------------------------
+
+
+def test_short_lines_naming_the_author_or_giving_a_date_are_no_text():
+    blocks = ["Von NINA MAGOLEY,", "Stand: 22.04.2024, 06:00 Uhr", *ARTICLE, "2025年1月14日"]
+    assert _without_bylines(blocks, ["Nina Magoley"]) == ARTICLE
+
+
+def test_paragraphs_quoting_the_author_or_a_date_stay():
+    quoted = "Nina Magoley spoke to the mayor at 10:30 on 22.04.2024 about the cuts to schools."
+    blocks = [ARTICLE[0], quoted, "The vote", "Score: 3-1"]
+    assert _without_bylines(blocks, ["Nina Magoley"]) == blocks
+    # Whole words only: the agency "AP" is not in "APPLE".
+    assert _without_bylines(["APPLE SHARES", *ARTICLE], ["AP"]) == ["APPLE SHARES", *ARTICLE]
+    assert _without_bylines(["By Nina Magoley"], ["Nina Magoley"]) == ["By Nina Magoley"]  # nothing else
+
+
+# -- image captions -----------------------------------------------------------------------------
+
+
+def figures(tree: etree._Element) -> list[etree._Element]:
+    return list(tree.iter("figure", "figcaption"))
+
+
+def test_captions_and_photo_credits_are_no_text():
+    tree = page(
+        "<figure><img src='a.jpg'><figcaption>The mayor after the vote. "
+        "<span>Photo: Jane Roe/AFP</span></figcaption></figure>" + "".join(paragraphs(*ARTICLE))
+    )
+    blocks = ["The mayor after the vote.", ARTICLE[0], "Photo: Jane Roe/AFP", ARTICLE[1]]
+    assert _without_captions(blocks, figures(tree)) == ARTICLE[:2]
+
+
+def test_text_outside_figures_and_long_paragraphs_in_figures_stay():
+    long_caption = " ".join(ARTICLE)  # over thirty words: a paragraph, even inside a <figure>
+    tree = page(f"<figure><figcaption>{long_caption}</figcaption></figure><p>The vote</p>")
+    blocks = [long_caption, "The vote"]
+    assert _without_captions(blocks, figures(tree)) == blocks
+    assert _without_captions(ARTICLE, []) == ARTICLE
+
+
+# -- the next stories loaded below the article ------------------------------------------------
+
+NEXT = ["The stadium will get a new roof before the next season starts in August.", "Fans welcomed it."]
+
+
+def story(headline: str, texts: list[str]) -> str:
+    return f"<article><header><h1>{headline}</h1></header>{''.join(paragraphs(*texts))}</article>"
+
+
+def test_the_next_story_below_the_article_is_not_its_text():
+    tree = page(story("Budget passes", ARTICLE) + story("Stadium gets a roof", NEXT))
+    assert _without_next_stories([*ARTICLE, *NEXT], list(tree.iter("h1"))) == ARTICLE
+
+
+def test_one_story_or_teasers_of_others_leave_the_text_alone():
+    h1s = list(page(story("Budget passes", ARTICLE) + "<aside><h1>Most read</h1></aside>").iter("h1"))
+    assert _without_next_stories([*ARTICLE, *NEXT], h1s) == [*ARTICLE, *NEXT]
+    # The text is in neither story: the <article> elements are teasers around it.
+    tree = page(
+        story("Stadium gets a roof", NEXT[:1]) + "".join(paragraphs(*ARTICLE)) + story("Other", NEXT[1:])
+    )
+    assert _without_next_stories([*ARTICLE, NEXT[1]], list(tree.iter("h1"))) == [*ARTICLE, NEXT[1]]
