@@ -8,7 +8,6 @@ carries on from the last whole batch without duplicates.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import logging
@@ -33,6 +32,7 @@ from archive.extract import (
     extract_article,
     undo_content_encoding,
 )
+from archive.gc_freeze import freeze_start_up, start_up_frozen
 from archive.store import DB_NAME, Store
 from archive.warc import (
     CRAWL_SUMMARY_URI,
@@ -125,16 +125,6 @@ def _is_html(record: WarcRecord) -> bool:
     if mime:
         return mime in HTML_TYPES
     return record.payload.lstrip()[:1] == b"<"
-
-
-def collect_less() -> tuple[int, int, int]:
-    """Freeze what is loaded so far and collect less often (see GC_THRESHOLD): in a worker
-    process, and in this one while it extracts. Returns the thresholds it replaced."""
-    before = gc.get_threshold()
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(GC_THRESHOLD, *before[1:])
-    return before
 
 
 def extract_page(job: PageJob) -> PageResult:
@@ -255,7 +245,9 @@ class _Extractor:
 
     def __init__(self, workers: int) -> None:
         self.pool = (
-            multiprocessing.get_context("spawn").Pool(workers, initializer=collect_less)
+            multiprocessing.get_context("spawn").Pool(
+                workers, initializer=freeze_start_up, initargs=(GC_THRESHOLD,)
+            )
             if workers > 1
             else None
         )
@@ -396,19 +388,17 @@ def ingest(
     progress = tqdm(
         total=total, unit="B", unit_scale=True, unit_divisor=1000, desc="extract", disable=not show_progress
     )
-    thresholds = collect_less()
     try:
-        for done, path in enumerate(files):
-            progress.set_description(f"extract: file {done + 1}/{len(files)}", refresh=False)
-            _ingest_file(store, path, extractor, report, progress, site_rules or {})
-        with store.db.atomic():
-            report.duplicates = settle(store)
+        with start_up_frozen(GC_THRESHOLD):
+            for done, path in enumerate(files):
+                progress.set_description(f"extract: file {done + 1}/{len(files)}", refresh=False)
+                _ingest_file(store, path, extractor, report, progress, site_rules or {})
+            with store.db.atomic():
+                report.duplicates = settle(store)
     finally:
         progress.close()
         extractor.close()
         store.close()
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
     if rebuild:
         os.replace(target, db_path)
         for suffix in ("-wal", "-shm"):
