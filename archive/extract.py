@@ -266,10 +266,7 @@ def _without_kicker(headline: str, other: str) -> str:
 
 
 def choose_title(
-    structured: StructuredData,
-    tree: etree._Element,
-    selected: str | None = None,
-    headings: list[str] | None = None,
+    structured: StructuredData, tree: etree._Element, headings: list[str], selected: str | None = None
 ) -> str | None:
     """The headline: a site's own selector, JSON-LD ``headline``, ``og:title`` or ``<title>``
     without the site's name, or the first ``<h1>``.
@@ -280,7 +277,6 @@ def choose_title(
     that is the page's ``<h1>`` plus a site name becomes the ``<h1>``, and a JSON-LD
     headline that is ``og:title`` under a kicker ("Topic: ...") becomes ``og:title``.
     """
-    headings = _headings(tree.iter("h1")) if headings is None else headings
     headline = structured.text("headline")
     headline = normalize_block(unescape(headline)) if headline else None
     others = []
@@ -516,10 +512,9 @@ def _without_links(body: etree._Element, tree: etree._Element) -> etree._Element
     targets = {}
     for element in [e for e in body if e.tag == "p"] + items:
         # Its only child elements are line breaks (<lb/>): a space between its text nodes.
-        text = " ".join(element.itertext()).rstrip()
-        if not text or SENTENCE_END.search(text[-4:]):
+        block = _spaced_text(element)
+        if not block or SENTENCE_END.search(block[-4:]):
             continue
-        block = " ".join(text.split())
         label = LINK_LABEL.match(block)
         target = block[label.end() :] if label else block
         if word_count(target) >= 3:
@@ -750,7 +745,7 @@ def extract_article(
     h1s = [element for element in shown if element.tag == "h1"]
     headings = _headings(h1s)
     selected = _selected_title(tree, rules.title_selector)
-    title = choose_title(structured, tree, selected, headings) or meta.title
+    title = choose_title(structured, tree, headings, selected) or meta.title
     blocks = _publisher_checked_body(body_blocks(_without_links(doc.body, tree)), structured.article_body())
     blocks = _without_headline(_without_repeats(blocks), normalize_block(title or ""), headings)
     authors = structured.authors() or _split_list(meta.author)
