@@ -15,12 +15,14 @@ from copy import deepcopy
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from html import unescape
+from typing import NamedTuple
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import brotli
 import charset_normalizer
 import lxml.html
 import trafilatura
+import trafilatura.core
 from cssselect import GenericTranslator
 from extruct.jsonld import JsonLdExtractor
 from htmldate import find_date
@@ -266,7 +268,11 @@ def _without_kicker(headline: str, other: str) -> str:
 
 
 def choose_title(
-    structured: StructuredData, tree: etree._Element, headings: list[str], selected: str | None = None
+    structured: StructuredData,
+    metas: dict[str, str],
+    tree: etree._Element,
+    headings: list[str],
+    selected: str | None = None,
 ) -> str | None:
     """The headline: a site's own selector, JSON-LD ``headline``, ``og:title`` or ``<title>``
     without the site's name, or the first ``<h1>``.
@@ -280,7 +286,7 @@ def choose_title(
     headline = structured.text("headline")
     headline = normalize_block(unescape(headline)) if headline else None
     others = []
-    for value in (_meta(tree, "og:title"), tree.findtext(".//title")):
+    for value in (metas.get("og:title"), tree.findtext(".//title")):
         value = normalize_block(value or "")
         others.append(_as_shown(value, headings) or _strip_site_name(value))
     if headline and headline.endswith(("...", "…")):  # cut to fit a search result: find it whole
@@ -328,19 +334,22 @@ def choose_published(candidates: list[str | None], fetched_at: str) -> str | Non
     return None
 
 
-def _meta(tree: etree._Element, prop: str) -> str | None:
-    """The ``content`` of the first ``<meta>`` whose property or name is ``prop``.
+def _metas(tree: etree._Element) -> dict[str, str]:
+    """The ``content`` of the page's ``<meta>`` elements by property and by name, the first
+    of each (``og:title``, ``description``...).
 
-    A loop over ``iter("meta")`` (lxml walks the tree in C and hands over only the meta
-    elements): the XPath ``//meta[@property=$p or @name=$p]`` took four times as long,
-    ~0.07 ms a call on a news page, and each article asks for four of them.
+    One loop over ``iter("meta")`` (lxml walks the tree in C and hands over only the meta
+    elements) for all of them: the XPath ``//meta[@property=$p or @name=$p]`` took ~0.07 ms
+    a call on a news page.
     """
+    found: dict[str, str] = {}
     for element in tree.iter("meta"):
-        if prop in (element.get("property"), element.get("name")):
-            content = element.get("content")
-            if content is not None:
-                return content
-    return None
+        content = element.get("content")
+        if content is not None:
+            for key in (element.get("property"), element.get("name")):
+                if key and key not in found:
+                    found[key] = content
+    return found
 
 
 # schema.org and og:type kinds that say "not an article": listings, profiles, videos.
@@ -372,10 +381,10 @@ def is_article(
     return dated and word_count >= MIN_WORDS_WITHOUT_ARTICLE_SIGNS
 
 
-def _dated(tree: etree._Element, published: str | None, max_date: str) -> bool:
+def _dated(tree: etree._Element, max_date: str) -> bool:
     """The page's markup carries a date (htmldate without its search through the text,
     which finds some date on nearly any page, listings included)."""
-    return published is not None and find_date(tree, extensive_search=False, max_date=max_date) is not None
+    return find_date(tree, extensive_search=False, max_date=max_date) is not None
 
 
 # -- per-site rules ------------------------------------------------------------------
@@ -498,7 +507,11 @@ def _remove_keeping_tail(element: etree._Element) -> None:
     parent.remove(element)
 
 
-def _without_links(body: etree._Element, tree: etree._Element) -> etree._Element:
+def _linked_text(tree: etree._Element) -> str:
+    return " ".join(" ".join(LINKED_TEXT(tree)).split())
+
+
+def _without_links(body: etree._Element, linked: str) -> etree._Element:
     """trafilatura's result without the paragraphs and list items that are the text of a link
     to another page, bare or after a short label ("Read more: ..."): teasers of other
     articles, not this one's text.
@@ -506,7 +519,8 @@ def _without_links(body: etree._Element, tree: etree._Element) -> etree._Element
     Only headline-like blocks are looked up: three words or more, not ending a sentence (a
     paragraph of the article may be quoted in a link elsewhere). Sub-headings stay (a live
     blog's entry titles are often linked from elsewhere on the page); if links would take
-    two thirds of the text, the page is a teaser itself and nothing is removed.
+    two thirds of the text, the page is a teaser itself and nothing is removed. ``linked`` is
+    the text of the page's links to other pages (``_linked_text``).
     """
     items = [item for element in body if element.tag == "list" for item in element.iter("item")]
     targets = {}
@@ -521,7 +535,6 @@ def _without_links(body: etree._Element, tree: etree._Element) -> etree._Element
             targets[element] = target
     if not targets:
         return body
-    linked = " ".join(" ".join(LINKED_TEXT(tree)).split())
     found = [element for element, target in targets.items() if target in linked]
     if not found or 3 * word_count(" ".join(map(_block_text, found))) > 2 * word_count(_block_text(body)):
         return body
@@ -659,11 +672,10 @@ def _without_bylines(blocks: list[str], authors: list[str]) -> list[str]:
 CAPTION_WORDS = 30
 
 
-def _without_captions(blocks: list[str], figures: list[etree._Element]) -> list[str]:
-    """The blocks without the lines that are (part of) the text of one of the page's
-    ``<figure>`` or ``<figcaption>`` elements: a caption or a photo credit describes a
+def _without_captions(blocks: list[str], captions: str) -> list[str]:
+    """The blocks without the lines that are (part of) ``captions``, the text of the page's
+    ``<figure>`` and ``<figcaption>`` elements: a caption or a photo credit describes a
     picture, not the story."""
-    captions = " ".join(map(_spaced_text, figures))
     if not captions:
         return blocks
 
@@ -673,15 +685,20 @@ def _without_captions(blocks: list[str], figures: list[etree._Element]) -> list[
     return [block for block in blocks if not caption(block)] or blocks
 
 
-def _without_next_stories(blocks: list[str], h1s: list[etree._Element]) -> list[str]:
-    """The blocks of the page's first story only: a page whose ``<h1>`` headings stand in
-    several ``<article>`` elements has the next stories loaded below the one it is about
-    (infinite scroll), and their text is not this article's."""
-    # Each heading's outermost <article>, in page order.
+def _stories(h1s: list[etree._Element]) -> list[str]:
+    """The texts of the outermost ``<article>`` elements that hold the page's ``<h1>``
+    headings, in page order, when there are several (else none)."""
     stories = list(dict.fromkeys(a[-1] for h in h1s if (a := list(h.iterancestors("article")))))
+    return [_spaced_text(story) for story in stories] if len(stories) >= 2 else []
+
+
+def _without_next_stories(blocks: list[str], stories: list[str]) -> list[str]:
+    """The blocks of the page's first story only: a page whose ``<h1>`` headings stand in
+    several ``<article>`` elements (``stories``, from ``_stories``) has the next stories
+    loaded below the one it is about (infinite scroll), and their text is not this article's."""
     if len(stories) < 2:
         return blocks
-    first, later = _spaced_text(stories[0]), " ".join(map(_spaced_text, stories[1:]))
+    first, later = stories[0], " ".join(stories[1:])
     texts = [" ".join(block.split()) for block in blocks]
     if not any(text and text in first for text in texts):
         return blocks  # the text is not the first story's: the <article> elements are teasers
@@ -716,6 +733,73 @@ def _without_headline(blocks: list[str], title: str, headings: list[str]) -> lis
 TRAFILATURA_OPTIONS = {"include_comments": False, "include_tables": True, "include_images": False}
 
 
+class _HandedOver(NamedTuple):
+    tree: lxml.html.HtmlElement
+
+
+def _load_html(htmlobject, max_size: int | None = None) -> lxml.html.HtmlElement | None:
+    """trafilatura's ``load_html``, which also takes a tree handed over (``_trafilatura``)."""
+    if isinstance(htmlobject, _HandedOver):
+        return htmlobject.tree
+    return _trafilatura_load_html(htmlobject, max_size)
+
+
+_trafilatura_load_html = trafilatura.core.load_html
+trafilatura.core.load_html = _load_html
+
+
+def _trafilatura(tree: lxml.html.HtmlElement, **options) -> trafilatura.settings.Document | None:
+    """``trafilatura.bare_extraction`` on ``tree`` itself, not on a copy.
+
+    trafilatura deep-copies a tree it is given, because it prunes it (comment sections,
+    stories appended below the article); the copy and freeing it cost ~1 ms a page, 5% of
+    all extraction. What the rules read of the page is read before (``Page``), so the tree
+    is handed over instead: wrapped, it gets past ``bare_extraction``'s copy, and
+    ``_load_html`` unwraps it. Only the standfirst check reads the tree afterwards, as it
+    needs trafilatura's description and text: a lead is not in the parts pruned. No public
+    option does this; trafilatura is pinned, and tests/test_extract_rules.py checks that it
+    works on the tree itself and gives what it gives on a copy.
+    """
+    return trafilatura.bare_extraction(_HandedOver(tree), as_dict=False, **TRAFILATURA_OPTIONS, **options)
+
+
+@dataclass(frozen=True)
+class Page:
+    """What the rules read of the page itself, read before trafilatura prunes it."""
+
+    structured: StructuredData
+    metas: dict[str, str]  # <meta> content by property and by name
+    headings: list[str]  # the <h1> texts: the headline as shown, one per story
+    title: str | None  # the headline, when the markup names one (``choose_title``)
+    linked: str  # the text of the links to other pages
+    captions: str  # the text of the <figure> and <figcaption> elements
+    stories: list[str]  # the texts of the stories, when the page holds several
+    dated: bool  # the markup carries a date
+    lang: str | None
+
+    @classmethod
+    def of(cls, tree: etree._Element, rules: SiteRules, max_date: str) -> Page:
+        structured = StructuredData.of(tree)
+        metas = _metas(tree)
+        # One walk finds the headings (the headline as shown, one per story) and the
+        # pictures (their captions are no text); each walk costs ~0.15 ms a page.
+        found = list(tree.iter("h1", "figure", "figcaption"))
+        h1s = [element for element in found if element.tag == "h1"]
+        headings = _headings(h1s)
+        selected = _selected_title(tree, rules.title_selector)
+        return cls(
+            structured=structured,
+            metas=metas,
+            headings=headings,
+            title=choose_title(structured, metas, tree, headings, selected),
+            linked=_linked_text(tree),
+            captions=" ".join(_spaced_text(element) for element in found if element.tag != "h1"),
+            stories=_stories(h1s),
+            dated=_dated(tree, max_date),
+            lang=tree.get("lang"),
+        )
+
+
 def extract_article(
     html: str, url: str, fetched_at: str = "", rules: SiteRules | None = None
 ) -> Article | None:
@@ -723,44 +807,38 @@ def extract_article(
     tree = trafilatura.load_html(html)
     if tree is None:
         return None
-    structured = StructuredData.of(tree)
+    rules = rules or SiteRules()
     max_date = (fetched_at or datetime.now(UTC).isoformat())[:10]
+    page = Page.of(tree, rules, max_date)
+    selectors = rules.content_selector or rules.remove_selectors
+    body_tree = _body_tree(deepcopy(tree), rules) if selectors else None  # cut before trafilatura prunes
     dates = {"original_date": True, "extensive_search": True, "max_date": max_date}
-    meta = trafilatura.bare_extraction(
-        tree, url=url, with_metadata=True, date_extraction_params=dates, as_dict=False, **TRAFILATURA_OPTIONS
-    )
+    meta = _trafilatura(tree, url=url, with_metadata=True, date_extraction_params=dates)
     if meta is None:
         return None
-    rules = rules or SiteRules()
-    doc = meta
-    if rules.content_selector or rules.remove_selectors:
-        doc = trafilatura.bare_extraction(
-            _body_tree(deepcopy(tree), rules), url=url, as_dict=False, **TRAFILATURA_OPTIONS
-        )
+    doc = meta if body_tree is None else _trafilatura(body_tree, url=url)
     if doc is None or doc.body is None:
         return None
-    # One walk of the page finds the headings (the headline as shown, one per story) and
-    # the pictures (their captions are no text); each walk costs ~0.15 ms a page.
-    shown = list(tree.iter("h1", "figure", "figcaption"))
-    h1s = [element for element in shown if element.tag == "h1"]
-    headings = _headings(h1s)
-    selected = _selected_title(tree, rules.title_selector)
-    title = choose_title(structured, tree, headings, selected) or meta.title
-    blocks = _publisher_checked_body(body_blocks(_without_links(doc.body, tree)), structured.article_body())
-    blocks = _without_headline(_without_repeats(blocks), normalize_block(title or ""), headings)
+    structured = page.structured
+    title = page.title or meta.title
+    blocks = body_blocks(_without_links(doc.body, page.linked))
+    blocks = _publisher_checked_body(blocks, structured.article_body())
+    blocks = _without_headline(_without_repeats(blocks), normalize_block(title or ""), page.headings)
     authors = structured.authors() or _split_list(meta.author)
-    blocks = _without_next_stories(blocks, h1s)
-    blocks = _without_captions(blocks, [element for element in shown if element.tag != "h1"])
+    blocks = _without_next_stories(blocks, page.stories)
+    blocks = _without_captions(blocks, page.captions)
     blocks = _without_trailer(_without_bylines(blocks, authors))
-    descriptions = (meta.description, structured.text("description"), _meta(tree, "og:description"))
+    descriptions = (meta.description, structured.text("description"), page.metas.get("og:description"))
+    # After trafilatura, which it needs: the tree lacks what trafilatura pruned (see _trafilatura).
     text = build_document(title, _with_standfirst(blocks, descriptions, tree))
     if text is None:
         return None
     words = word_count(text.split("\n\n", 1)[1]) if "\n\n" in text else 0
     published = choose_published(
-        [structured.text("datePublished"), _meta(tree, "article:published_time"), meta.date], fetched_at
+        [structured.text("datePublished"), page.metas.get("article:published_time"), meta.date], fetched_at
     )
-    if not is_article(meta.pagetype, _dated(tree, published, max_date), words, frozenset(structured.types)):
+    dated = published is not None and page.dated
+    if not is_article(meta.pagetype, dated, words, frozenset(structured.types)):
         return None
     canonical = canonical_url_of(meta.url, url)
     return Article(
@@ -772,7 +850,7 @@ def extract_article(
         author=json.dumps(authors, ensure_ascii=False),
         published=published,
         sitename=meta.sitename or None,
-        language=_language(tree.get("lang") or meta.language),
+        language=_language(page.lang or meta.language),
         description=" ".join((meta.description or "").split()) or None,
         categories=json.dumps(_split_list(meta.categories), ensure_ascii=False),
         tags=json.dumps(_split_list(meta.tags), ensure_ascii=False),

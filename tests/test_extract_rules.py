@@ -6,11 +6,19 @@ here: these tests pin what each rule does and what it must leave alone.
 
 from __future__ import annotations
 
+from copy import deepcopy
+
 import lxml.html
+import trafilatura
 from lxml import etree
 
 from archive.extract import (
+    TRAFILATURA_OPTIONS,
+    Page,
+    SiteRules,
+    _linked_text,
     _shown,
+    _trafilatura,
     _with_standfirst,
     _without_bylines,
     _without_captions,
@@ -20,8 +28,10 @@ from archive.extract import (
     _without_repeats,
     _without_trailer,
     body_blocks,
+    decode_html,
 )
-from tests.test_extract import extract
+from tests.test_extract import ROWS, extract
+from tests.test_extract import page as corpus_page
 
 ARTICLE = [
     "The council approved the new budget on Tuesday after a debate that lasted six hours.",
@@ -62,7 +72,7 @@ def test_a_labelled_link_to_another_article_is_not_article_text():
         *paragraphs(ARTICLE[0], f"Read more: {TEASER}", ARTICLE[1]),
         "<list><item>Parking fees rise in the old town</item><item>Fees are paid by app</item></list>",
     )
-    blocks = body_blocks(_without_links(body, TEASER_PAGE))
+    blocks = body_blocks(_without_links(body, _linked_text(TEASER_PAGE)))
     assert [b for b in blocks if b.strip()] == [ARTICLE[0], ARTICLE[1], "Fees are paid by app"]
 
 
@@ -74,13 +84,13 @@ def test_sentences_subheadings_and_in_page_links_stay_even_when_linked():
         *paragraphs("Where the money goes"),  # only linked from the table of contents
     )
     before = body_blocks(body)
-    assert body_blocks(_without_links(body, TEASER_PAGE)) == before
+    assert body_blocks(_without_links(body, _linked_text(TEASER_PAGE))) == before
 
 
 def test_a_page_made_of_links_keeps_its_text():
     body = result(*paragraphs(TEASER, "Parking fees rise in the old town", "Short note here."))
     before = body_blocks(body)
-    assert body_blocks(_without_links(body, TEASER_PAGE)) == before
+    assert body_blocks(_without_links(body, _linked_text(TEASER_PAGE))) == before
 
 
 def test_teasers_under_a_real_article_are_left_out():
@@ -209,8 +219,9 @@ def test_paragraphs_quoting_the_author_or_a_date_stay():
 # -- image captions -----------------------------------------------------------------------------
 
 
-def figures(tree: etree._Element) -> list[etree._Element]:
-    return list(tree.iter("figure", "figcaption"))
+def read(tree: etree._Element) -> Page:
+    """What the rules read of ``tree``, as extraction reads it (before trafilatura)."""
+    return Page.of(tree, SiteRules(), "2026-11-23")
 
 
 def test_captions_and_photo_credits_are_no_text():
@@ -219,15 +230,15 @@ def test_captions_and_photo_credits_are_no_text():
         "<span>Photo: Jane Roe/AFP</span></figcaption></figure>" + "".join(paragraphs(*ARTICLE))
     )
     blocks = ["The mayor after the vote.", ARTICLE[0], "Photo: Jane Roe/AFP", ARTICLE[1]]
-    assert _without_captions(blocks, figures(tree)) == ARTICLE[:2]
+    assert _without_captions(blocks, read(tree).captions) == ARTICLE[:2]
 
 
 def test_text_outside_figures_and_long_paragraphs_in_figures_stay():
     long_caption = " ".join(ARTICLE)  # over thirty words: a paragraph, even inside a <figure>
     tree = page(f"<figure><figcaption>{long_caption}</figcaption></figure><p>The vote</p>")
     blocks = [long_caption, "The vote"]
-    assert _without_captions(blocks, figures(tree)) == blocks
-    assert _without_captions(ARTICLE, []) == ARTICLE
+    assert _without_captions(blocks, read(tree).captions) == blocks
+    assert _without_captions(ARTICLE, "") == ARTICLE
 
 
 # -- the next stories loaded below the article ------------------------------------------------
@@ -241,14 +252,40 @@ def story(headline: str, texts: list[str]) -> str:
 
 def test_the_next_story_below_the_article_is_not_its_text():
     tree = page(story("Budget passes", ARTICLE) + story("Stadium gets a roof", NEXT))
-    assert _without_next_stories([*ARTICLE, *NEXT], list(tree.iter("h1"))) == ARTICLE
+    assert _without_next_stories([*ARTICLE, *NEXT], read(tree).stories) == ARTICLE
 
 
 def test_one_story_or_teasers_of_others_leave_the_text_alone():
-    h1s = list(page(story("Budget passes", ARTICLE) + "<aside><h1>Most read</h1></aside>").iter("h1"))
-    assert _without_next_stories([*ARTICLE, *NEXT], h1s) == [*ARTICLE, *NEXT]
+    stories = read(page(story("Budget passes", ARTICLE) + "<aside><h1>Most read</h1></aside>")).stories
+    assert _without_next_stories([*ARTICLE, *NEXT], stories) == [*ARTICLE, *NEXT]
     # The text is in neither story: the <article> elements are teasers around it.
     tree = page(
         story("Stadium gets a roof", NEXT[:1]) + "".join(paragraphs(*ARTICLE)) + story("Other", NEXT[1:])
     )
-    assert _without_next_stories([*ARTICLE, NEXT[1]], list(tree.iter("h1"))) == [*ARTICLE, NEXT[1]]
+    assert _without_next_stories([*ARTICLE, NEXT[1]], read(tree).stories) == [*ARTICLE, NEXT[1]]
+
+
+# -- trafilatura works on the page's own tree ----------------------------------------------------
+
+
+def _fields(document) -> dict:
+    """What extraction uses of a trafilatura result, comparable across two runs."""
+    plain = {name: getattr(document, name) for name in document.__slots__}
+    plain["body"] = etree.tostring(document.body)
+    return {k: v for k, v in plain.items() if isinstance(v, str | bytes | list | int | type(None))}
+
+
+def test_trafilatura_is_handed_the_tree_and_extracts_what_it_does_from_a_copy():
+    pruned = 0
+    for page_id, row in sorted(ROWS.items()):
+        html, _ = decode_html(corpus_page(page_id), f"text/html; charset={row['encoding']}")
+        tree = trafilatura.load_html(html)
+        before = etree.tostring(tree)
+        on_a_copy = trafilatura.bare_extraction(
+            deepcopy(tree), url=row["url"], with_metadata=True, as_dict=False, **TRAFILATURA_OPTIONS
+        )
+        handed_over = _trafilatura(tree, url=row["url"], with_metadata=True)
+        assert _fields(handed_over) == _fields(on_a_copy), page_id
+        pruned += etree.tostring(tree) != before
+    # trafilatura pruned the tree it was handed (comments, stories below): not a copy of it.
+    assert pruned > 0
