@@ -15,13 +15,14 @@ from collections import Counter
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import ParseResult
 
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Request, Response
+from scrapy.http import Headers, Request, Response
+from scrapy.utils.httpobj import urlparse_cached
 
 from archive.lookup import archive_index
 from archive.warc import (
@@ -36,38 +37,43 @@ from archive.warc import (
 
 logger = logging.getLogger(__name__)
 
-# Hop-by-hop coding that Twisted has already undone: tools would try to de-chunk again.
-TRANSFER_ENCODING = b"Transfer-Encoding"
+
+REASONS = {status.value: status.phrase for status in HTTPStatus}  # status code -> reason phrase
 
 
-def _header_pairs(headers) -> list[tuple[str, str]]:
-    """Every value of every header (``getlist``: Set-Cookie and Link repeat)."""
-    pairs = []
-    for key in headers:
-        name = key.decode("latin-1")
-        for value in headers.getlist(key):
-            pairs.append((name, value.decode("latin-1")))
-    return pairs
+def _header_pairs(headers: Headers) -> list[tuple[str, str]]:
+    """Every value of every header (Set-Cookie and Link repeat).
+
+    Read with ``dict.items``: ``Headers`` holds each name's values as a list, and its own
+    ``items()`` looks every name up again through ``getlist``, which normalises it again.
+    """
+    return [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in dict.items(headers)
+        for value in values
+    ]
 
 
-def _request_target(url: str) -> str:
-    parts = urlsplit(url)
-    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+def _request_target(parts: ParseResult) -> str:
+    """Path, params and query: the request line's target, as Twisted builds it from the URL."""
+    target = (parts.path or "/") + (f";{parts.params}" if parts.params else "")
+    return target + (f"?{parts.query}" if parts.query else "")
 
 
 def response_header_pairs(response: Response) -> list[tuple[str, str]]:
-    pairs = []
-    for name, value in _header_pairs(response.headers):
+    """The response's headers, Transfer-Encoding renamed: Twisted has already undone that
+    hop-by-hop coding, and tools reading the record would try to de-chunk it again."""
+    pairs = _header_pairs(response.headers)
+    for i, (name, value) in enumerate(pairs):
         if name.lower() == "transfer-encoding":
-            name = "X-Archive-Orig-Transfer-Encoding"
-        pairs.append((name, value))
+            pairs[i] = ("X-Archive-Orig-Transfer-Encoding", value)
     return pairs
 
 
 def request_header_pairs(request: Request) -> list[tuple[str, str]]:
     pairs = _header_pairs(request.headers)
     if not any(name.lower() == "host" for name, _ in pairs):
-        pairs.insert(0, ("Host", urlsplit(request.url).netloc))
+        pairs.insert(0, ("Host", urlparse_cached(request).netloc))
     return pairs
 
 
@@ -107,18 +113,16 @@ class WarcArchiveMiddleware:
 
     def process_response(self, request: Request, response: Response) -> Response:
         site = request.meta.get("site", "")
-        reason = (
-            HTTPStatus(response.status).phrase if response.status in HTTPStatus._value2member_map_ else ""
-        )
         exchange = Exchange(
             url=response.url,
             method=request.method,
-            request_target=_request_target(request.url),
+            # parsed by Scrapy's downloader already, for the download slot
+            request_target=_request_target(urlparse_cached(request)),
             request_headers=request_header_pairs(request),
             request_body=request.body,
             protocol=response.protocol or "HTTP/1.1",
             status=response.status,
-            reason=reason,
+            reason=REASONS.get(response.status, ""),
             response_headers=response_header_pairs(response),
             body=response.body,
             ip_address=str(response.ip_address) if response.ip_address else None,
