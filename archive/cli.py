@@ -19,17 +19,17 @@ from pathlib import Path
 
 import click
 
-from archive.export import ExportError, export
-from archive.ingest import IngestReport, Shard, ingest
-from archive.store import DB_NAME
-from archive.summary import run_summary
-from archive.warc import verify
+from archive.publish.export import ExportError, export
+from archive.publish.summary import run_summary
+from archive.store.db import DB_NAME
+from archive.store.ingest import IngestReport, Shard, ingest
+from archive.warc.verify import verify
 
 logger = logging.getLogger("newsarchive")
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3, 4
 DEFAULT_SITES = Path("seeds/sites.toml")
-DATASETTE_DIR = Path(__file__).parent / "datasette"
+DATASETTE_DIR = Path(__file__).parent / "publish" / "datasette"
 DATASETTE_METADATA = DATASETTE_DIR / "metadata.json"
 
 
@@ -338,7 +338,7 @@ def extract(
 
 def _site_rules(sites_file: Path | None) -> dict:
     """The extraction selectors of a site list, by site name (a bad list is exit code 3)."""
-    from archive.extract import rules_by_site
+    from archive.extract.sites import rules_by_site
     from crawler.sites import SiteListError, load_sites
 
     if sites_file is None:
@@ -366,7 +366,7 @@ def merge_command(stores: tuple[Path, ...], data_dir: Path) -> None:
     article's earliest first_seen and latest text, duplicates marked anew, full-text
     index rebuilt. Merging a store twice changes nothing.
     """
-    from archive.merge import MergeError, merge
+    from archive.store.merge import MergeError, merge
 
     try:
         report = merge(data_dir / DB_NAME, list(stores))
@@ -459,7 +459,7 @@ def index(data_dir: Path) -> None:
     With it, pywb (`wb-manager add` or a collection pointing at data/warc/) and other
     replay tools serve the archive as it was captured.
     """
-    from archive.cdxj import write_cdxj_index
+    from archive.warc.index import write_cdxj_index
 
     path, lines = write_cdxj_index(data_dir / "warc")
     click.echo(f"index: {lines} records -> {path}")
@@ -510,7 +510,7 @@ def serve(host: str, port: int, data_dir: Path) -> None:
 def stats(data_dir: Path) -> None:
     """Summarise an archive: WARC files and bytes, captures by status, articles per site
     and language, duplicates, the last crawl runs."""
-    from archive.stats import StatsError, archive_stats
+    from archive.publish.stats import StatsError, archive_stats
 
     try:
         click.echo(archive_stats(data_dir).text())
@@ -524,7 +524,7 @@ def stats(data_dir: Path) -> None:
 @data_option
 def report(out: Path | None, days: int, data_dir: Path) -> None:
     """Write a static page charting articles per day per site (inline SVG, no scripts)."""
-    from archive.report import write_report
+    from archive.publish.report import write_report
 
     try:
         path, total = write_report(data_dir, out or data_dir / "report.html", days)
@@ -538,6 +538,6 @@ def report(out: Path | None, days: int, data_dir: Path) -> None:
 @data_option(default="demo-data", envvar=None)
 def demo(port: int, data_dir: Path) -> None:
     """Offline end-to-end run: serve the bundled real pages on loopback, crawl, extract, export."""
-    from archive.demo import run_demo
+    from archive.demo.run import run_demo
 
     sys.exit(run_demo(data_dir, port))

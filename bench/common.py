@@ -1,7 +1,7 @@
 """What every benchmark shares: the corpus, running a command measured, and reporting.
 
 The benchmarks read ``../shared/corpus`` (388 real news pages) when it is there and fall
-back to the 26 pages bundled in ``tests/corpus`` otherwise; each prints which it used.
+back to the 26 pages bundled in ``archive/demo/corpus`` otherwise; each prints which it used.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_CORPUS = REPO.parent / "shared" / "corpus"
-BUNDLED_CORPUS = REPO / "tests" / "corpus"
+BUNDLED_CORPUS = REPO / "archive" / "demo" / "corpus"
 PYTHON = sys.executable
 LAUNCHER = Path(__file__).resolve().parent / "launch.py"  # by path: some commands run outside the repo
 

@@ -6,8 +6,8 @@ exact-match rates for the title (white space collapsed), the published date (the
 the full timestamp) and the author list. The same figures for bare ``trafilatura.extract``
 with default settings are measured in the same run, so the ratio holds on any machine.
 
-    .venv/bin/python bench/quality.py                      # ../shared/corpus and tests/corpus
-    .venv/bin/python bench/quality.py --corpus tests/corpus --worst 10
+    .venv/bin/python bench/quality.py                      # ../shared/corpus and archive/demo/corpus
+    .venv/bin/python bench/quality.py --corpus archive/demo/corpus --worst 10
 
 Reads ``../shared/corpus`` (beside the repository) when present; says so and exits 2 when
 it is not there, since the target is measured on its 258 pages.
@@ -29,11 +29,11 @@ from pathlib import Path
 import trafilatura
 
 from archive.document import WORD, normalize_block
-from archive.ingest import PageJob, extract_page
+from archive.store.ingest import PageJob, extract_page
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_CORPUS = REPO.parent / "shared" / "corpus"
-TESTS_CORPUS = REPO / "tests" / "corpus"
+TESTS_CORPUS = REPO / "archive" / "demo" / "corpus"
 SHINGLE = 4
 
 
@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         if not (corpus / "manifest.jsonl").is_file():
             print(
                 f"error: no corpus at {corpus} (manifest.jsonl missing). The quality target is "
-                "measured on ../shared/corpus beside the repository; pass --corpus tests/corpus "
+                "measured on ../shared/corpus beside the repository; pass --corpus archive/demo/corpus "
                 "for the bundled pages.",
                 file=sys.stderr,
             )

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.scale --pages 2000 --runs 2
 
 Generates the news site of bench/site.py (articles from ../shared/corpus when present,
-else tests/corpus), serves it with nginx on 127.0.0.1, starts a private redis-server, and
+else archive/demo/corpus), serves it with nginx on 127.0.0.1, starts a private redis-server, and
 runs, alternating, in fresh processes and data dirs (Redis emptied before each run):
 
 - ``single``: one ``newsarchive crawl``, no Redis: the baseline;
@@ -35,7 +35,8 @@ from pathlib import Path
 
 import redis
 
-from archive.warc import iter_records, list_warc_files
+from archive.warc.files import list_warc_files
+from archive.warc.reader import iter_records
 from bench.common import PYTHON, CrawlRun, check, crawl_arguments, header, load, median, run_measured, spread
 from bench.crawl import SETTINGS, _settings_args, _stats, sites_toml
 from bench.site import Nginx, serve_site

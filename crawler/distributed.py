@@ -50,7 +50,7 @@ from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from twisted.internet import task
 
-from archive.warc import WARC_DATE
+from archive.warc.fields import WARC_DATE
 from crawler.dupefilter import archived_fingerprints, known_article
 
 logger = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.demo_site import NewsSite
+from archive.demo.site import NewsSite
 
 # A crawl on loopback needs no politeness delay; everything else is as in production.
 FAST = [

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from archive.demo_site import NewsSite
-from archive.warc import Exchange, WarcWriter, iter_records, list_warc_files
+from archive.demo.site import NewsSite
+from archive.warc.files import list_warc_files
+from archive.warc.reader import iter_records
+from archive.warc.writer import Exchange, WarcWriter
 from tests.conftest import FAST, newsarchive
 
 REPO = Path(__file__).resolve().parent.parent
@@ -113,7 +115,7 @@ def test_interrupted_crawl_resumes(own_site, tmp_path):
 
 def _synthetic_warc(directory: Path, copies: int) -> int:
     """A WARC of the bundled pages, each under several URLs; returns the number of pages."""
-    corpus = REPO / "tests" / "corpus" / "pages"
+    corpus = REPO / "archive" / "demo" / "corpus" / "pages"
     writer = WarcWriter(directory)
     count = 0
     for copy in range(copies):

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from archive.warc import list_warc_files
+from archive.warc.files import list_warc_files
 from tests.conftest import BAD_SITE, FAST, newsarchive
 
 

@@ -7,11 +7,11 @@ import sqlite3
 from html import escape
 from pathlib import Path
 
-from archive.boilerplate import MIN_PAGES, block_key, clean_document
-from archive.demo_site import NewsSite, load_manifest
+from archive.demo.site import CORPUS_DIR, NewsSite, load_manifest
+from archive.store.boilerplate import MIN_PAGES, block_key, clean_document
 from tests.conftest import FAST, newsarchive
 
-CORPUS = Path(__file__).resolve().parent / "corpus"
+CORPUS = CORPUS_DIR
 STORIES = [
     row
     for row in load_manifest(CORPUS)

@@ -12,7 +12,7 @@ from scrapy.settings import Settings
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.test import get_crawler
 
-from archive.demo_site import NewsSite
+from archive.demo.site import NewsSite
 from crawler.compressed import CompressedBodyMiddleware
 
 # Declared only in a <meta> tag (ISO-8859-1), Content-Type without charset: the case in

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from archive.demo_site import NewsSite
+from archive.demo.site import NewsSite
 from crawler.runner import download_slots
 from crawler.sites import load_sites
 from tests.conftest import FAST, newsarchive

@@ -18,8 +18,9 @@ from types import SimpleNamespace
 import pytest
 import redis
 
-from archive.demo_site import NewsSite
-from archive.warc import list_warc_files, verify
+from archive.demo.site import NewsSite
+from archive.warc.files import list_warc_files
+from archive.warc.verify import verify
 from tests.conftest import FAST, newsarchive
 
 # Faster signs of life than in production, so a killed process is noticed within seconds.

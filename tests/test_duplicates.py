@@ -6,13 +6,12 @@ import gzip
 import json
 import re
 import sqlite3
-from pathlib import Path
 
-from archive.demo_site import NewsSite, load_manifest
-from archive.duplicates import Fingerprint, find_duplicates
+from archive.demo.site import CORPUS_DIR, NewsSite, load_manifest
+from archive.store.copies import Fingerprint, find_duplicates
 from tests.conftest import FAST, newsarchive
 
-CORPUS = Path(__file__).resolve().parent / "corpus"
+CORPUS = CORPUS_DIR
 ROWS = {row["id"]: row for row in load_manifest(CORPUS)}
 WIRE_ID = "fundus-us-apnews-2023-04-28"
 

@@ -11,13 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from archive.demo_site import NewsSite, load_manifest
-from archive.extract import SiteRules, choose_published, decode_html, extract_article, rules_by_site
-from archive.ingest import PageJob, extract_page
+from archive.demo.site import CORPUS_DIR, NewsSite, load_manifest
+from archive.extract.article import extract_article
+from archive.extract.date import choose_published
+from archive.extract.decode import decode_html
+from archive.extract.sites import SiteRules, rules_by_site
+from archive.store.ingest import PageJob, extract_page
 from crawler.sites import SiteListError, load_sites
 from tests.conftest import FAST, newsarchive
 
-CORPUS = Path(__file__).resolve().parent / "corpus"
+CORPUS = CORPUS_DIR
 ROWS = {row["id"]: row for row in load_manifest(CORPUS)}
 
 

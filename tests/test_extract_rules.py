@@ -12,24 +12,21 @@ import lxml.html
 import trafilatura
 from lxml import etree
 
-from archive.extract import (
-    TRAFILATURA_OPTIONS,
-    Page,
-    SiteRules,
-    _linked_text,
-    _shown,
-    _trafilatura,
-    _with_standfirst,
-    _without_bylines,
-    _without_captions,
-    _without_headline,
-    _without_links,
-    _without_next_stories,
-    _without_repeats,
-    _without_trailer,
-    body_blocks,
-    decode_html,
+from archive.extract.blocks import body_blocks
+from archive.extract.body import (
+    without_bylines,
+    without_captions,
+    without_headline,
+    without_links,
+    without_next_stories,
+    without_repeats,
+    without_trailer,
 )
+from archive.extract.decode import decode_html
+from archive.extract.handover import TRAFILATURA_OPTIONS, run_trafilatura
+from archive.extract.page import Page, linked_text
+from archive.extract.sites import SiteRules
+from archive.extract.standfirst import shown_on_page, with_standfirst
 from tests.test_extract import ROWS, extract
 from tests.test_extract import page as corpus_page
 
@@ -72,7 +69,7 @@ def test_a_labelled_link_to_another_article_is_not_article_text():
         *paragraphs(ARTICLE[0], f"Read more: {TEASER}", ARTICLE[1]),
         "<list><item>Parking fees rise in the old town</item><item>Fees are paid by app</item></list>",
     )
-    blocks = body_blocks(_without_links(body, _linked_text(TEASER_PAGE)))
+    blocks = body_blocks(without_links(body, linked_text(TEASER_PAGE)))
     assert [b for b in blocks if b.strip()] == [ARTICLE[0], ARTICLE[1], "Fees are paid by app"]
 
 
@@ -84,13 +81,13 @@ def test_sentences_subheadings_and_in_page_links_stay_even_when_linked():
         *paragraphs("Where the money goes"),  # only linked from the table of contents
     )
     before = body_blocks(body)
-    assert body_blocks(_without_links(body, _linked_text(TEASER_PAGE))) == before
+    assert body_blocks(without_links(body, linked_text(TEASER_PAGE))) == before
 
 
 def test_a_page_made_of_links_keeps_its_text():
     body = result(*paragraphs(TEASER, "Parking fees rise in the old town", "Short note here."))
     before = body_blocks(body)
-    assert body_blocks(_without_links(body, _linked_text(TEASER_PAGE))) == before
+    assert body_blocks(without_links(body, linked_text(TEASER_PAGE))) == before
 
 
 def test_teasers_under_a_real_article_are_left_out():
@@ -107,13 +104,13 @@ def test_teasers_under_a_real_article_are_left_out():
 def test_the_headline_as_shown_is_not_body_text():
     title = "Council: Budget passes after six-hour debate"
     blocks = ["Council Budget passes after six-hour debate", ARTICLE[0], ARTICLE[1]]
-    assert _without_headline(blocks, title, []) == ARTICLE[:2]
+    assert without_headline(blocks, title, []) == ARTICLE[:2]
     # The page's <h1> words the headline otherwise than the metadata does.
     blocks = ["City council passes a leaner budget", ARTICLE[0]]
-    assert _without_headline(blocks, title, ["City council passes a leaner budget"]) == [ARTICLE[0]]
+    assert without_headline(blocks, title, ["City council passes a leaner budget"]) == [ARTICLE[0]]
     # Further down, or in a longer paragraph, the same words stay.
     blocks = [ARTICLE[0], ARTICLE[1], ARTICLE[2], "x", "Council Budget passes after six-hour debate"]
-    assert _without_headline(blocks, title, []) == blocks
+    assert without_headline(blocks, title, []) == blocks
 
 
 def test_headline_with_other_quotes_is_not_repeated_in_a_bundled_page():
@@ -126,22 +123,22 @@ def test_headline_with_other_quotes_is_not_repeated_in_a_bundled_page():
 
 def test_credits_and_prompts_after_the_last_paragraph_are_left_out():
     blocks = [*ARTICLE, "(dpa/AFP)", "Sign up for our newsletter", "Comments"]
-    assert _without_trailer(blocks) == ARTICLE
+    assert without_trailer(blocks) == ARTICLE
 
 
 def test_a_line_under_fifteen_words_that_is_no_sentence_does_not_end_the_article():
     label = "More from our reporters on the city budget and the schools"  # 11 words, no full stop
-    assert _without_trailer([*ARTICLE, label]) == ARTICLE
+    assert without_trailer([*ARTICLE, label]) == ARTICLE
     # Nor a line ending in a colon: it introduces what comes next on the page.
-    assert _without_trailer([*ARTICLE, "Here is what else the council decided this week:"]) == ARTICLE
+    assert without_trailer([*ARTICLE, "Here is what else the council decided this week:"]) == ARTICLE
 
 
 def test_an_article_ending_on_a_short_paragraph_or_a_list_keeps_it():
     closing = "The new budget takes effect on the first of July."
-    assert _without_trailer([*ARTICLE, closing]) == [*ARTICLE, closing]
-    assert _without_trailer(["Only line"]) == ["Only line"]
+    assert without_trailer([*ARTICLE, closing]) == [*ARTICLE, closing]
+    assert without_trailer(["Only line"]) == ["Only line"]
     items = ["apples", "pears"]  # list items before the last paragraph stay
-    assert _without_trailer([ARTICLE[0], *items, ARTICLE[1]]) == [ARTICLE[0], *items, ARTICLE[1]]
+    assert without_trailer([ARTICLE[0], *items, ARTICLE[1]]) == [ARTICLE[0], *items, ARTICLE[1]]
 
 
 def test_prompts_at_the_end_of_a_bundled_page_are_left_out():
@@ -156,8 +153,8 @@ def test_prompts_at_the_end_of_a_bundled_page_are_left_out():
 def test_a_short_line_said_twice_is_furniture_a_paragraph_said_twice_is_not():
     credit = "STR/AFP via Getty Images"
     blocks = [ARTICLE[0], credit, ARTICLE[1], credit, ARTICLE[2], ARTICLE[2]]
-    assert _without_repeats(blocks) == [ARTICLE[0], ARTICLE[1], ARTICLE[2], ARTICLE[2]]
-    assert _without_repeats([*ARTICLE, "Photo: AFP"]) == [*ARTICLE, "Photo: AFP"]
+    assert without_repeats(blocks) == [ARTICLE[0], ARTICLE[1], ARTICLE[2], ARTICLE[2]]
+    assert without_repeats([*ARTICLE, "Photo: AFP"]) == [*ARTICLE, "Photo: AFP"]
 
 
 # -- the standfirst -----------------------------------------------------------------------------
@@ -169,18 +166,18 @@ def test_the_standfirst_is_the_description_that_the_page_shows():
     tree = page(f"<h1>Budget passes</h1><p class='lead'>{LEAD}</p>" + "".join(paragraphs(*ARTICLE)))
     search_summary = "Read all about the budget vote in our city, with pictures and a video."
     # The first description is a search-engine summary; the JSON-LD one is the lead as shown.
-    assert _with_standfirst(ARTICLE, [search_summary, LEAD], tree) == [LEAD, *ARTICLE]
-    assert _with_standfirst(ARTICLE, [search_summary], tree) == ARTICLE
+    assert with_standfirst(ARTICLE, [search_summary, LEAD], tree) == [LEAD, *ARTICLE]
+    assert with_standfirst(ARTICLE, [search_summary], tree) == ARTICLE
 
 
 def test_a_description_shown_only_under_a_photo_is_no_standfirst():
     tree = page(
         f"<figure><img src='a.jpg'><figcaption>{LEAD}</figcaption></figure>" + "".join(paragraphs(*ARTICLE))
     )
-    assert not _shown(tree, LEAD)
-    assert _with_standfirst(ARTICLE, [LEAD], tree) == ARTICLE
+    assert not shown_on_page(tree, LEAD)
+    assert with_standfirst(ARTICLE, [LEAD], tree) == ARTICLE
     tree = page(f"<script>var lead = '{LEAD}';</script>" + "".join(paragraphs(*ARTICLE)))
-    assert not _shown(tree, LEAD)
+    assert not shown_on_page(tree, LEAD)
 
 
 def test_a_standfirst_with_markup_or_in_two_paragraphs_is_found():
@@ -189,9 +186,9 @@ def test_a_standfirst_with_markup_or_in_two_paragraphs_is_found():
         "Schools get more under the plan approved on Tuesday.",
     )
     tree = page(f"<div class='lead'><p>{first}</p><p>{second}</p></div>")
-    assert _shown(tree, f"{first} {second}")
+    assert shown_on_page(tree, f"{first} {second}")
     tree = page("<p>The <b>city</b> will spend <a href='/roads'>less on roads</a> and more on schools.</p>")
-    assert _shown(tree, "The city will spend less on roads and more on schools.")
+    assert shown_on_page(tree, "The city will spend less on roads and more on schools.")
 
 
 def test_the_og_description_is_the_lead_of_a_bundled_page():
@@ -204,16 +201,16 @@ def test_the_og_description_is_the_lead_of_a_bundled_page():
 
 def test_short_lines_naming_the_author_or_giving_a_date_are_no_text():
     blocks = ["Von NINA MAGOLEY,", "Stand: 22.04.2024, 06:00 Uhr", *ARTICLE, "2025年1月14日"]
-    assert _without_bylines(blocks, ["Nina Magoley"]) == ARTICLE
+    assert without_bylines(blocks, ["Nina Magoley"]) == ARTICLE
 
 
 def test_paragraphs_quoting_the_author_or_a_date_stay():
     quoted = "Nina Magoley spoke to the mayor at 10:30 on 22.04.2024 about the cuts to schools."
     blocks = [ARTICLE[0], quoted, "The vote", "Score: 3-1"]
-    assert _without_bylines(blocks, ["Nina Magoley"]) == blocks
+    assert without_bylines(blocks, ["Nina Magoley"]) == blocks
     # Whole words only: the agency "AP" is not in "APPLE".
-    assert _without_bylines(["APPLE SHARES", *ARTICLE], ["AP"]) == ["APPLE SHARES", *ARTICLE]
-    assert _without_bylines(["By Nina Magoley"], ["Nina Magoley"]) == ["By Nina Magoley"]  # nothing else
+    assert without_bylines(["APPLE SHARES", *ARTICLE], ["AP"]) == ["APPLE SHARES", *ARTICLE]
+    assert without_bylines(["By Nina Magoley"], ["Nina Magoley"]) == ["By Nina Magoley"]  # nothing else
 
 
 # -- image captions -----------------------------------------------------------------------------
@@ -230,15 +227,15 @@ def test_captions_and_photo_credits_are_no_text():
         "<span>Photo: Jane Roe/AFP</span></figcaption></figure>" + "".join(paragraphs(*ARTICLE))
     )
     blocks = ["The mayor after the vote.", ARTICLE[0], "Photo: Jane Roe/AFP", ARTICLE[1]]
-    assert _without_captions(blocks, read(tree).captions) == ARTICLE[:2]
+    assert without_captions(blocks, read(tree).captions) == ARTICLE[:2]
 
 
 def test_text_outside_figures_and_long_paragraphs_in_figures_stay():
     long_caption = " ".join(ARTICLE)  # over thirty words: a paragraph, even inside a <figure>
     tree = page(f"<figure><figcaption>{long_caption}</figcaption></figure><p>The vote</p>")
     blocks = [long_caption, "The vote"]
-    assert _without_captions(blocks, read(tree).captions) == blocks
-    assert _without_captions(ARTICLE, "") == ARTICLE
+    assert without_captions(blocks, read(tree).captions) == blocks
+    assert without_captions(ARTICLE, "") == ARTICLE
 
 
 # -- the next stories loaded below the article ------------------------------------------------
@@ -252,17 +249,17 @@ def story(headline: str, texts: list[str]) -> str:
 
 def test_the_next_story_below_the_article_is_not_its_text():
     tree = page(story("Budget passes", ARTICLE) + story("Stadium gets a roof", NEXT))
-    assert _without_next_stories([*ARTICLE, *NEXT], read(tree).stories) == ARTICLE
+    assert without_next_stories([*ARTICLE, *NEXT], read(tree).stories) == ARTICLE
 
 
 def test_one_story_or_teasers_of_others_leave_the_text_alone():
     stories = read(page(story("Budget passes", ARTICLE) + "<aside><h1>Most read</h1></aside>")).stories
-    assert _without_next_stories([*ARTICLE, *NEXT], stories) == [*ARTICLE, *NEXT]
+    assert without_next_stories([*ARTICLE, *NEXT], stories) == [*ARTICLE, *NEXT]
     # The text is in neither story: the <article> elements are teasers around it.
     tree = page(
         story("Stadium gets a roof", NEXT[:1]) + "".join(paragraphs(*ARTICLE)) + story("Other", NEXT[1:])
     )
-    assert _without_next_stories([*ARTICLE, NEXT[1]], read(tree).stories) == [*ARTICLE, NEXT[1]]
+    assert without_next_stories([*ARTICLE, NEXT[1]], read(tree).stories) == [*ARTICLE, NEXT[1]]
 
 
 # -- trafilatura works on the page's own tree ----------------------------------------------------
@@ -284,7 +281,7 @@ def test_trafilatura_is_handed_the_tree_and_extracts_what_it_does_from_a_copy():
         on_a_copy = trafilatura.bare_extraction(
             deepcopy(tree), url=row["url"], with_metadata=True, as_dict=False, **TRAFILATURA_OPTIONS
         )
-        handed_over = _trafilatura(tree, url=row["url"], with_metadata=True)
+        handed_over = run_trafilatura(tree, url=row["url"], with_metadata=True)
         assert _fields(handed_over) == _fields(on_a_copy), page_id
         pruned += etree.tostring(tree) != before
     # trafilatura pruned the tree it was handed (comments, stories below): not a copy of it.

@@ -14,7 +14,7 @@ import brotli
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.warc import list_warc_files
+from archive.warc.files import list_warc_files
 from tests.conftest import FAST, newsarchive
 
 ARTICLE = "fundus-uk-bbc-2026-04-25"
@@ -221,6 +221,6 @@ def test_transfer_encoding_header_is_renamed_when_present():
 
 
 def test_brotli_sent_unasked_is_still_extracted():
-    from archive.extract import undo_content_encoding
+    from archive.warc.body import undo_content_encoding
 
     assert undo_content_encoding(brotli.compress(b"<html>hi</html>"), "br") == (b"<html>hi</html>", None)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import gc
 
-from archive import ingest
-from archive.warc import WarcWriter
+from archive.store import ingest
+from archive.warc.writer import WarcWriter
 from tests.test_warc import _exchange
 
 

@@ -14,9 +14,9 @@ from types import SimpleNamespace
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.demo_site import ROUTES
+from archive.demo.site import ROUTES
 from archive.document import check_document
-from archive.warc import list_warc_files
+from archive.warc.files import list_warc_files
 from tests.conftest import BAD_SITE, FAST, newsarchive
 
 # A page whose JSON-LD headline is not the headline fundus expects (its og:title is); the

@@ -25,7 +25,7 @@ def _bench():
 
 def test_quality_floor_on_bundled_pages():
     bench = _bench()
-    ours, bare = bench.score_corpus(REPO / "tests" / "corpus")
+    ours, bare = bench.score_corpus(REPO / "archive" / "demo" / "corpus")
     summary, baseline = bench.summarize(ours), bench.summarize(bare)
     assert summary.pages == 20
     assert summary.f1 >= 0.93

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from archive.extract import extract_article
+from archive.extract.article import extract_article
 
 PARAGRAPH = (
     "The delegations met for three days in the capital and left without an agreement on "

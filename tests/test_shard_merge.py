@@ -9,9 +9,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from archive.ingest import Shard
-from archive.store import SCHEMA
-from archive.warc import list_warc_files
+from archive.store.db import SCHEMA
+from archive.store.ingest import Shard
+from archive.warc.files import list_warc_files
 from tests.conftest import FAST, newsarchive
 
 SHARDS = 3

@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-import archive.store
-from archive.boilerplate import settle
-from archive.demo_site import load_manifest
+import archive.store.db
+from archive.demo.site import CORPUS_DIR, load_manifest
 from archive.document import text_hash
-from archive.duplicates import Fingerprint, find_duplicates
-from archive.store import SCHEMA, Store
+from archive.store.boilerplate import settle
+from archive.store.copies import Fingerprint, find_duplicates
+from archive.store.db import SCHEMA, Store
 
-CORPUS = Path(__file__).resolve().parent / "corpus"
+CORPUS = CORPUS_DIR
 STORIES = [row for row in load_manifest(CORPUS) if len(row["expected"].get("body") or "") > 1500][:4]
 
 
@@ -79,7 +79,7 @@ def test_a_new_capture_of_the_same_text_is_not_indexed_again(tmp_path):
 
 
 def test_fingerprints_are_made_once_per_text_and_dropped_with_it(tmp_path, monkeypatch):
-    monkeypatch.setattr(archive.store, "FINGERPRINT_PAGE", 2)  # several pages of texts
+    monkeypatch.setattr(archive.store.db, "FINGERPRINT_PAGE", 2)  # several pages of texts
     store = Store(tmp_path / "news.db")
     rows = _articles()
     store.add_articles(rows[:3])
@@ -109,7 +109,7 @@ def test_fingerprints_of_other_parameters_are_made_again(tmp_path, monkeypatch):
     store = Store(tmp_path / "news.db")
     store.add_articles(_articles())
     store.mark_duplicates()
-    monkeypatch.setattr(archive.store, "FINGERPRINT_PARAMS", "other parameters")
+    monkeypatch.setattr(archive.store.db, "FINGERPRINT_PARAMS", "other parameters")
     store.mark_duplicates()
     assert {row[0] for row in store.db.execute("SELECT DISTINCT params FROM fingerprints")} == {
         "other parameters"

@@ -6,7 +6,9 @@ import gzip
 
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.warc import Exchange, WarcWriter, iter_records, list_warc_files
+from archive.warc.files import list_warc_files
+from archive.warc.reader import iter_records
+from archive.warc.writer import Exchange, WarcWriter
 
 
 def _exchange(n: int, body: bytes = b"<html>hello</html>") -> Exchange:

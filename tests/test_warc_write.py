@@ -16,11 +16,14 @@ import pytest
 from scrapy.http import Headers, Request, Response
 from scrapy.utils.test import get_crawler
 
-from archive.warc import Exchange, WarcWriter, iter_records, verify
+from archive.demo.site import CORPUS_DIR
+from archive.warc.reader import iter_records
+from archive.warc.verify import verify
+from archive.warc.writer import Exchange, WarcWriter
 from crawler.middlewares import WarcArchiveMiddleware
 from tests.test_warc import _exchange as plain_exchange
 
-CORPUS = Path(__file__).parent / "corpus" / "pages"
+CORPUS = CORPUS_DIR / "pages"
 
 
 def _html() -> bytes:

@@ -19,7 +19,7 @@ from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from archive.lookup import archive_index
+from archive.store.lookup import archive_index
 from crawler.discovery import DiscoveryError, parse_date, read_feed, read_sitemap
 from crawler.replay import response_from_record
 from crawler.sites import Site, load_sites

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from archive.boilerplate import settle
-from archive.store import SCHEMA, Store
+from archive.store.boilerplate import settle
+from archive.store.db import SCHEMA, Store
 
 # The tables a file must have to be a newsarchive store; the others may be missing in a
 # store made by an older version.

@@ -18,7 +18,7 @@ import hashlib
 from collections.abc import Iterable
 
 from archive.document import text_hash, word_count
-from archive.store import Store
+from archive.store.db import Store
 
 MIN_PAGES = 3
 MAX_REMOVED_SHARE = 0.5

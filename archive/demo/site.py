@@ -1,4 +1,4 @@
-"""A news site on loopback, built from the bundled real pages (``tests/corpus``).
+"""A news site on loopback, built from the bundled real pages (``archive/demo/corpus``).
 
 The offline demo crawls it and the tests crawl it: a home page, two section pages, an RSS
 and an Atom feed, a sitemap index with a gzipped and a plain sitemap, a robots.txt with a
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import brotli
 
-CORPUS_DIR = Path(__file__).resolve().parent.parent / "tests" / "corpus"
+CORPUS_DIR = Path(__file__).resolve().parent / "corpus"  # package data: the demo runs from a wheel
 # Served without a charset in Content-Type: only their <meta> says what they are.
 META_CHARSET_ONLY = {"traf-die-tagespost-de-demut", "traf-auto-presse-de-minisuv"}
 LAST_MODIFIED = "Mon, 02 Nov 2026 08:00:00 GMT"
@@ -58,7 +58,7 @@ class ServedRequest:
 def load_manifest(corpus_dir: Path = CORPUS_DIR) -> list[dict]:
     if not (corpus_dir / "manifest.jsonl").exists():
         raise FileNotFoundError(
-            f"the bundled pages are missing ({corpus_dir}): run from a clone of the repository"
+            f"the bundled pages are missing ({corpus_dir}): reinstall newsarchive"
         )
     with open(corpus_dir / "manifest.jsonl", encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]

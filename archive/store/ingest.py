@@ -23,28 +23,17 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from archive.boilerplate import record_blocks, settle
-from archive.extract import (
-    HTML_TYPES,
-    BodyDecodingError,
-    SiteRules,
-    decode_html,
-    extract_article,
-    undo_content_encoding,
-)
+from archive.extract.article import extract_article
+from archive.extract.decode import HTML_TYPES, decode_html
+from archive.extract.sites import SiteRules
 from archive.gc_freeze import freeze_start_up, start_up_frozen
-from archive.store import DB_NAME, Store
-from archive.warc import (
-    CRAWL_SUMMARY_URI,
-    NEWSARCHIVE_SITE_HEADER,
-    OPEN_SUFFIX,
-    ReadError,
-    WarcRecord,
-    closed_name,
-    iter_records,
-    list_warc_files,
-    recover_orphans,
-)
+from archive.store.boilerplate import record_blocks, settle
+from archive.store.db import DB_NAME, Store
+from archive.warc.body import BodyDecodingError, undo_content_encoding
+from archive.warc.fields import CRAWL_SUMMARY_URI, NEWSARCHIVE_SITE_HEADER
+from archive.warc.files import OPEN_SUFFIX, closed_name, list_warc_files
+from archive.warc.reader import ReadError, WarcRecord, iter_records
+from archive.warc.recover import recover_orphans
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import sqlite_utils
 
 from archive.document import text_hash
-from archive.duplicates import FINGERPRINT_PARAMS, Fingerprint, find_duplicates
+from archive.store.copies import FINGERPRINT_PARAMS, Fingerprint, find_duplicates
 
 DB_NAME = "news.db"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from cdxj_indexer.main import CDXJIndexer
 
-from archive.warc import OPEN_SUFFIX, list_warc_files
+from archive.warc.files import OPEN_SUFFIX, list_warc_files
 
 INDEX_NAME = "index.cdxj"
 

@@ -114,8 +114,8 @@ def _warc_path(db, warc_file: str) -> Path | None:
 
 def _read_capture(path: Path, offset: int):
     """The WARC record and its body with Content-Encoding undone, or an error Response."""
-    from archive.extract import BodyDecodingError, undo_content_encoding
-    from archive.warc import read_record_at
+    from archive.warc.body import BodyDecodingError, undo_content_encoding
+    from archive.warc.reader import read_record_at
 
     try:
         record = read_record_at(path, offset)

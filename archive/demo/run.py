@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from archive.demo_site import NewsSite
-from archive.export import export
-from archive.ingest import ingest
-from archive.store import DB_NAME
-from archive.warc import list_warc_files
+from archive.demo.site import NewsSite
+from archive.publish.export import export
+from archive.store.db import DB_NAME
+from archive.store.ingest import ingest
+from archive.warc.files import list_warc_files
 
 # Loopback needs no politeness delay; everything else stays as a real crawl has it.
 DEMO_SETTINGS = {

@@ -12,8 +12,9 @@ import sqlite3
 from pathlib import Path
 from typing import NamedTuple
 
-from archive.store import DB_NAME, open_readonly
-from archive.warc import OPEN_SUFFIX, WarcRecord, closed_name, iter_records, list_warc_files, read_record_at
+from archive.store.db import DB_NAME, open_readonly
+from archive.warc.files import OPEN_SUFFIX, closed_name, list_warc_files
+from archive.warc.reader import WarcRecord, iter_records, read_record_at
 
 
 class Capture(NamedTuple):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from archive.store import DB_NAME, open_readonly
+from archive.store.db import DB_NAME, open_readonly
 
 DEFAULT_SILENT_AFTER_RUNS = 3
 

@@ -1,0 +1,1 @@
+"""Page extraction: one archived HTML response to an article (``archive.extract.article``)."""

@@ -1,0 +1,140 @@
+"""From one archived HTML page to an article row, or None when the page is not an article.
+
+Pure functions of the archived bytes, so extraction can run in worker processes and be
+re-run over old WARCs whenever it improves. The stages: page facts (``page``), trafilatura
+(``handover``), body rules (``body``, ``standfirst``), fields (``title``, ``date``,
+``structured``), the page-type decision (``pagetype``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from copy import deepcopy
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import trafilatura
+
+from archive.document import article_id, build_document, normalize_block, text_hash, word_count
+from archive.extract.blocks import body_blocks
+from archive.extract.body import (
+    publisher_checked_body,
+    without_bylines,
+    without_captions,
+    without_headline,
+    without_links,
+    without_next_stories,
+    without_repeats,
+    without_trailer,
+)
+from archive.extract.date import choose_published
+from archive.extract.handover import run_trafilatura
+from archive.extract.page import Page
+from archive.extract.pagetype import is_article
+from archive.extract.sites import SiteRules, apply_site_rules
+from archive.extract.standfirst import with_standfirst
+from archive.extract.structured import split_list
+
+
+def canonical_url_of(declared: str | None, fetched_url: str) -> str:
+    """The page's own canonical URL when it is usable, else the URL it was fetched from."""
+    if declared:
+        candidate = urldefrag(urljoin(fetched_url, declared.strip()))[0]
+        parts = urlsplit(candidate)
+        if parts.scheme in ("http", "https") and parts.hostname and parts.path not in ("", "/"):
+            return candidate
+    return urldefrag(fetched_url)[0]
+
+
+def _language(value: str | None) -> str | None:
+    if not value:
+        return None
+    primary = re.split(r"[-_]", value.strip().lower())[0]
+    return primary if re.fullmatch(r"[a-z]{2}", primary) else None
+
+
+@dataclass
+class Article:
+    id: str
+    url: str
+    canonical_url: str
+    title: str
+    text: str
+    author: str  # JSON list
+    published: str | None
+    sitename: str | None
+    language: str | None
+    description: str | None
+    categories: str  # JSON list
+    tags: str  # JSON list
+    image: str | None
+    word_count: int
+    pagetype: str | None
+
+    def row(self) -> dict:
+        row = asdict(self)
+        row.pop("pagetype")
+        row["text_hash"] = text_hash(self.text)
+        return row
+
+
+def extract_article(
+    html: str, url: str, fetched_at: str = "", rules: SiteRules | None = None
+) -> Article | None:
+    """The article in ``html``, or None when the page is not an article."""
+    tree = trafilatura.load_html(html)
+    if tree is None:
+        return None
+    rules = rules or SiteRules()
+    max_date = (fetched_at or datetime.now(UTC).isoformat())[:10]
+    page = Page.of(tree, rules, max_date)
+    selectors = rules.content_selector or rules.remove_selectors
+    body_tree = apply_site_rules(deepcopy(tree), rules) if selectors else None  # cut before pruning
+    dates = {"original_date": True, "extensive_search": True, "max_date": max_date}
+    meta = run_trafilatura(tree, url=url, with_metadata=True, date_extraction_params=dates)
+    if meta is None:
+        return None
+    doc = meta if body_tree is None else run_trafilatura(body_tree, url=url)
+    if doc is None or doc.body is None:
+        return None
+    structured = page.structured
+    title = page.title or meta.title
+    blocks = body_blocks(without_links(doc.body, page.linked))
+    blocks = publisher_checked_body(blocks, structured.article_body())
+    blocks = without_headline(without_repeats(blocks), normalize_block(title or ""), page.headings)
+    authors = structured.authors() or split_list(meta.author)
+    blocks = without_next_stories(blocks, page.stories)
+    blocks = without_captions(blocks, page.captions)
+    blocks = without_trailer(without_bylines(blocks, authors))
+    descriptions = (meta.description, structured.text("description"), page.metas.get("og:description"))
+    # After trafilatura, which it needs: the tree lacks what trafilatura pruned (see run_trafilatura).
+    text = build_document(title, with_standfirst(blocks, descriptions, tree))
+    if text is None:
+        return None
+    words = word_count(text.split("\n\n", 1)[1]) if "\n\n" in text else 0
+    published = choose_published(
+        [structured.text("datePublished"), page.metas.get("article:published_time"), meta.date], fetched_at
+    )
+    dated = published is not None and page.dated
+    if not is_article(meta.pagetype, dated, words, frozenset(structured.types)):
+        return None
+    canonical = canonical_url_of(meta.url, url)
+    return Article(
+        id=article_id(canonical),
+        url=url,
+        canonical_url=canonical,
+        title=text.split("\n", 1)[0],
+        text=text,
+        author=json.dumps(authors, ensure_ascii=False),
+        published=published,
+        sitename=meta.sitename or None,
+        language=_language(page.lang or meta.language),
+        description=" ".join((meta.description or "").split()) or None,
+        categories=json.dumps(split_list(meta.categories), ensure_ascii=False),
+        tags=json.dumps(split_list(meta.tags), ensure_ascii=False),
+        image=meta.image or None,
+        word_count=words,
+        pagetype=meta.pagetype,
+    )

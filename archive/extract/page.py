@@ -1,0 +1,101 @@
+"""Page facts: what the field extractors and body rules read of the page, read once, before
+trafilatura prunes the tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from lxml import etree
+
+from archive.document import normalize_block
+from archive.extract.date import is_dated
+from archive.extract.sites import SiteRules, selected_title
+from archive.extract.structured import StructuredData
+from archive.extract.title import choose_title
+
+
+def _metas(tree: etree._Element) -> dict[str, str]:
+    """The ``content`` of the page's ``<meta>`` elements by property and by name, the first
+    of each (``og:title``, ``description``...).
+
+    One loop over ``iter("meta")`` (lxml walks the tree in C and hands over only the meta
+    elements) for all of them: the XPath ``//meta[@property=$p or @name=$p]`` took ~0.07 ms
+    a call on a news page.
+    """
+    found: dict[str, str] = {}
+    for element in tree.iter("meta"):
+        content = element.get("content")
+        if content is not None:
+            for key in (element.get("property"), element.get("name")):
+                if key and key not in found:
+                    found[key] = content
+    return found
+
+
+# Text of the page's links to other pages; links within the page (a table of contents,
+# "#section") name the article's own sub-headings, and <a name> is no link at all.
+# (descendant:: walks the page once; "//" is spelled descendant-or-self::node()/child::,
+# which libxml2 evaluates more slowly: 0.26 against 0.31 ms on a news page.)
+LINKED_TEXT = etree.XPath(
+    "/descendant::a[@href and not(starts-with(@href, '#'))]/descendant::text()", smart_strings=False
+)
+
+
+def linked_text(tree: etree._Element) -> str:
+    return " ".join(" ".join(LINKED_TEXT(tree)).split())
+
+
+def spaced_text(element: etree._Element) -> str:
+    """The text of ``element``, its text nodes one space apart, white space collapsed only
+    (NFC and control-character removal cost more than they would ever change here)."""
+    return " ".join(" ".join(element.itertext()).split())
+
+
+def _headings(h1s: Iterable[etree._Element]) -> list[str]:
+    return [normalize_block(h.text_content()) for h in h1s]
+
+
+def _stories(h1s: list[etree._Element]) -> list[str]:
+    """The texts of the outermost ``<article>`` elements that hold the page's ``<h1>``
+    headings, in page order, when there are several (else none)."""
+    stories = list(dict.fromkeys(a[-1] for h in h1s if (a := list(h.iterancestors("article")))))
+    return [spaced_text(story) for story in stories] if len(stories) >= 2 else []
+
+
+@dataclass(frozen=True)
+class Page:
+    """What the rules read of the page itself, read before trafilatura prunes it."""
+
+    structured: StructuredData
+    metas: dict[str, str]  # <meta> content by property and by name
+    headings: list[str]  # the <h1> texts: the headline as shown, one per story
+    title: str | None  # the headline, when the markup names one (``choose_title``)
+    linked: str  # the text of the links to other pages
+    captions: str  # the text of the <figure> and <figcaption> elements
+    stories: list[str]  # the texts of the stories, when the page holds several
+    dated: bool  # the markup carries a date
+    lang: str | None
+
+    @classmethod
+    def of(cls, tree: etree._Element, rules: SiteRules, max_date: str) -> Page:
+        structured = StructuredData.of(tree)
+        metas = _metas(tree)
+        # One walk finds the headings (the headline as shown, one per story) and the
+        # pictures (their captions are no text); each walk costs ~0.15 ms a page.
+        found = list(tree.iter("h1", "figure", "figcaption"))
+        h1s = [element for element in found if element.tag == "h1"]
+        headings = _headings(h1s)
+        selected = selected_title(tree, rules.title_selector)
+        return cls(
+            structured=structured,
+            metas=metas,
+            headings=headings,
+            title=choose_title(structured, metas, tree, headings, selected),
+            linked=linked_text(tree),
+            captions=" ".join(spaced_text(element) for element in found if element.tag != "h1"),
+            stories=_stories(h1s),
+            dated=is_dated(tree, max_date),
+            lang=tree.get("lang"),
+        )
