@@ -8,29 +8,27 @@ lock.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
-import shutil
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from archive.publish.export import ExportError, export
-from archive.publish.summary import run_summary
-from archive.store.db import DB_NAME
-from archive.store.ingest import IngestReport, Shard, ingest
-from archive.warc.verify import verify
+from archive.store.readonly import DB_NAME
+
+if TYPE_CHECKING:
+    from archive.store.ingest import IngestReport
+    from archive.store.shard import Shard
+
+# Each command imports what it uses when it runs: `newsarchive --help` and `stats` load no
+# Scrapy, Twisted, trafilatura or lxml.
 
 logger = logging.getLogger("newsarchive")
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3, 4
 DEFAULT_SITES = Path("seeds/sites.toml")
-DATASETTE_DIR = Path(__file__).parent / "publish" / "datasette"
-DATASETTE_METADATA = DATASETTE_DIR / "metadata.json"
 
 
 def data_option(func=None, *, default: str = "data", envvar: str | None = "NEWSARCHIVE_DATA"):
@@ -48,22 +46,20 @@ def data_option(func=None, *, default: str = "data", envvar: str | None = "NEWSA
     return decorate(func) if func else decorate
 
 
+def _repeatable(*decls: str, metavar: str, help: str):
+    return click.option(*decls, multiple=True, metavar=metavar, help=f"{help} (repeatable).")
+
+
 def crawl_options(func):
-    func = click.option(
+    """``--sites``, ``--site`` and ``-s``: the options of every command that crawls."""
+    func = _repeatable(
         "-s",
         "--set",
         "overrides",
-        multiple=True,
         metavar="KEY=VALUE",
-        help="Override a Scrapy setting, e.g. -s DOWNLOAD_DELAY=2 (repeatable).",
+        help="Override a Scrapy setting, e.g. -s DOWNLOAD_DELAY=2",
     )(func)
-    func = click.option(
-        "--site",
-        "site_names",
-        multiple=True,
-        metavar="NAME",
-        help="Crawl only this site of the list (repeatable).",
-    )(func)
+    func = _repeatable("--site", "site_names", metavar="NAME", help="Crawl only this site of the list")(func)
     func = click.option(
         "--sites",
         "sites_file",
@@ -83,6 +79,16 @@ def redis_option(func):
         envvar="NEWSARCHIVE_REDIS",
         help="Share the crawl frontier with every process started with this Redis, e.g. "
         "redis://host:6379/0 (env NEWSARCHIVE_REDIS). See README, 'Running several crawler processes'.",
+    )(func)
+
+
+def workers_option(func):
+    return click.option(
+        "--workers",
+        type=click.IntRange(1, 64),
+        default=1,
+        show_default=True,
+        help="Worker processes for text extraction.",
     )(func)
 
 
@@ -123,6 +129,8 @@ def _crawl(
     redis_url: str | None = None,
 ) -> tuple[int, dict]:
     """Crawl, then read the closed WARC files back (CRCs and framing); (exit code, stats)."""
+    from archive.publish.summary import crawl_site_lines
+    from archive.warc.verify import verify
     from crawler.distributed import RedisUnavailable
     from crawler.runner import CrawlNotStarted, run_crawl  # Scrapy loads only for the commands that crawl
     from crawler.sites import SiteListError
@@ -149,7 +157,7 @@ def _crawl(
         f"{stats.get('newsarchive/known_skipped', 0)} known articles skipped; "
         f"log: {stats.get('newsarchive/log_file')}"
     )
-    for line in _site_table(stats):
+    for line in crawl_site_lines(stats):
         _say(line)
     code = EXIT_OK
     for path in files:
@@ -163,24 +171,6 @@ def _crawl(
         _warn(f"crawl: sources failed for site(s): {', '.join(failed_sites)} (see the log)")
         code = EXIT_PARTIAL
     return code, stats
-
-
-def _site_table(stats: dict) -> list[str]:
-    """The crawl's per-site figures as aligned text lines."""
-    responses = stats.get("newsarchive/site_responses", {})
-    errors, sizes = stats.get("newsarchive/site_errors", {}), stats.get("newsarchive/site_bytes", {})
-    failed = stats.get("newsarchive/source_errors", {})
-    sites = sorted(set(responses) | set(errors) | set(failed))
-    if not sites:
-        return []
-    width = max(len("site"), *map(len, sites))
-    lines = [f"  {'site':<{width}}  responses  errors      MB  sources failed"]
-    for site in sites:
-        lines.append(
-            f"  {site:<{width}}  {responses.get(site, 0):>9}  {errors.get(site, 0):>6}  "
-            f"{sizes.get(site, 0) / 1e6:>6.1f}  {failed.get(site, 0):>14}"
-        )
-    return lines
 
 
 def _echo_ingest(report: IngestReport, data_dir: Path) -> int:
@@ -200,6 +190,8 @@ def _echo_ingest(report: IngestReport, data_dir: Path) -> int:
 
 
 def _export(data_dir: Path, out: Path | None, match: str | None, include_duplicates: bool) -> int:
+    from archive.publish.export import ExportError, export
+
     out = out or data_dir / "export"
     try:
         report = export(data_dir / DB_NAME, out, match=match, include_duplicates=include_duplicates)
@@ -210,22 +202,6 @@ def _export(data_dir: Path, out: Path | None, match: str | None, include_duplica
         f"{report.unchanged} unchanged, {report.removed} removed) and {out / 'articles.jsonl'}"
     )
     return EXIT_OK
-
-
-@contextmanager
-def run_lock(data_dir: Path) -> Iterator[None]:
-    """flock on ``data/.lock``: the kernel drops it when a run dies, so no stale locks."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with open(data_dir / ".lock", "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            _fail(f"another run holds {data_dir / '.lock'}; not starting", EXIT_LOCKED)
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"{os.getpid()}\n")
-        fh.flush()
-        yield
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -292,13 +268,7 @@ def replay(sites_file: Path, site_names: tuple[str, ...], overrides: tuple[str, 
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 64),
-    default=1,
-    show_default=True,
-    help="Worker processes for text extraction.",
-)
+@workers_option
 @click.option(
     "--rebuild", is_flag=True, help="Make news.db anew from the WARC files alone (replaces it when complete)."
 )
@@ -329,6 +299,8 @@ def extract(
 
     Records already read are skipped, so running it again adds nothing.
     """
+    from archive.store.ingest import ingest
+
     rules = _site_rules(sites_file or (DEFAULT_SITES if DEFAULT_SITES.exists() else None))
     report = ingest(
         data_dir, list(paths) or None, workers=workers, rebuild=rebuild, shard=shard, site_rules=rules
@@ -350,6 +322,8 @@ def _site_rules(sites_file: Path | None) -> dict:
 
 
 def _parse_shard(value: str | None) -> Shard | None:
+    from archive.store.shard import Shard
+
     try:
         return Shard.parse(value) if value else None
     except ValueError as exc:
@@ -399,13 +373,7 @@ def export_command(out: Path | None, match: str | None, include_duplicates: bool
 
 @main.command()
 @crawl_options
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 64),
-    default=1,
-    show_default=True,
-    help="Worker processes for text extraction.",
-)
+@workers_option
 @click.option("--quiet", is_flag=True, help="Print nothing when all is well (for cron mail).")
 @redis_option
 @data_option
@@ -426,29 +394,45 @@ def run(
     bytes; sites whose feeds, sitemaps or start pages failed, or that yielded no new
     article in their last `silent_after_runs` runs, are flagged and make the exit code 1.
     """
+    from archive.store.lock import Locked, run_lock
+
+    ctx.meta["newsarchive.quiet"] = quiet
+    try:
+        with run_lock(data_dir):
+            code = _run(data_dir, sites_file, site_names, overrides, workers, redis_url)
+    except Locked as exc:
+        _fail(str(exc), EXIT_LOCKED)
+    sys.exit(code)
+
+
+def _run(
+    data_dir: Path,
+    sites_file: Path,
+    site_names: tuple[str, ...],
+    overrides: tuple[str, ...],
+    workers: int,
+    redis_url: str | None,
+) -> int:
+    """``run``'s three steps and its summary, logged to one file; the exit code."""
+    from archive.publish.summary import run_summary
+    from archive.store.ingest import ingest
     from crawler.runner import log_to_file, new_log_file
     from crawler.sites import load_sites
 
-    ctx.meta["newsarchive.quiet"] = quiet
-    with run_lock(data_dir):
-        log_file = new_log_file(data_dir, "run")
-        with log_to_file(log_file):
-            crawl_code, stats = _crawl(
-                data_dir, sites_file, site_names, overrides, log_file=log_file, redis_url=redis_url
-            )
-            report = ingest(data_dir, workers=workers, site_rules=_site_rules(sites_file))
-            extract_code = _echo_ingest(report, data_dir)
-            export_code = _export(data_dir, None, None, False)
-            sites = load_sites(sites_file, list(site_names))
-            summary = run_summary(
-                data_dir, stats["newsarchive/crawl_id"], {site.name: site.silent_after_runs for site in sites}
-            )
-            code = max(crawl_code, extract_code, export_code, EXIT_PARTIAL if summary.problems else EXIT_OK)
-            if code == EXIT_OK:
-                _say(summary.text())
-            else:
-                _warn(summary.text())
-    sys.exit(code)
+    log_file = new_log_file(data_dir, "run")
+    with log_to_file(log_file):
+        crawl_code, stats = _crawl(
+            data_dir, sites_file, site_names, overrides, log_file=log_file, redis_url=redis_url
+        )
+        report = ingest(data_dir, workers=workers, site_rules=_site_rules(sites_file))
+        extract_code = _echo_ingest(report, data_dir)
+        export_code = _export(data_dir, None, None, False)
+        sites = load_sites(sites_file, list(site_names))
+        silent_after = {site.name: site.silent_after_runs for site in sites}
+        summary = run_summary(data_dir, stats["newsarchive/crawl_id"], silent_after)
+        code = max(crawl_code, extract_code, export_code, EXIT_PARTIAL if summary.problems else EXIT_OK)
+        (_say if code == EXIT_OK else _warn)(summary.text())
+    return code
 
 
 @main.command()
@@ -475,34 +459,13 @@ def serve(host: str, port: int, data_dir: Path) -> None:
     Articles show as paragraphs, with a link to the page as archived (served from its
     WARC record, sandboxed); canned queries and facets come with the project's metadata.
     """
-    db_path = data_dir / DB_NAME
-    if not db_path.exists():
-        _fail(f"no store at {db_path}: run `newsarchive extract` first", EXIT_CONFIG)
-    datasette = shutil.which("datasette", path=os.path.dirname(sys.executable)) or shutil.which("datasette")
-    if datasette is None:
-        _fail("datasette is not installed", EXIT_CONFIG)
-    args = [
-        datasette,
-        "serve",
-        str(db_path),
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--metadata",
-        str(DATASETTE_METADATA),
-        "--plugins-dir",
-        str(DATASETTE_DIR / "plugins"),
-        "--static",
-        f"newsarchive-static:{DATASETTE_DIR / 'static'}",
-        "--template-dir",
-        str(DATASETTE_DIR / "templates"),
-        # Facet suggestions scan whole tables on every table page: seconds at 100k articles.
-        "--setting",
-        "suggest_facets",
-        "off",
-    ]
-    os.execv(datasette, args)
+    from archive.publish.serve import ServeError, datasette_command
+
+    try:
+        command = datasette_command(data_dir / DB_NAME, host, port)
+    except ServeError as exc:
+        _fail(str(exc), EXIT_CONFIG)
+    os.execv(command[0], command)
 
 
 @main.command()
@@ -539,5 +502,6 @@ def report(out: Path | None, days: int, data_dir: Path) -> None:
 def demo(port: int, data_dir: Path) -> None:
     """Offline end-to-end run: serve the bundled real pages on loopback, crawl, extract, export."""
     from archive.demo.run import run_demo
+    from crawler.runner import run_crawl
 
-    sys.exit(run_demo(data_dir, port))
+    sys.exit(run_demo(data_dir, run_crawl, port))

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from archive.demo.site import NewsSite
 from archive.publish.export import export
-from archive.store.db import DB_NAME
 from archive.store.ingest import ingest
+from archive.store.readonly import DB_NAME
 from archive.warc.files import list_warc_files
 
 # Loopback needs no politeness delay; everything else stays as a real crawl has it.
@@ -21,10 +22,12 @@ DEMO_SETTINGS = {
 }
 
 
-def run_demo(data_dir: Path, port: int = 0) -> int:
-    """Serve, crawl, extract, export; print where everything is. Returns an exit code."""
-    from crawler.runner import run_crawl
+def run_demo(data_dir: Path, run_crawl: Callable[..., dict], port: int = 0) -> int:
+    """Serve, crawl, extract, export; print where everything is. Returns an exit code.
 
+    ``run_crawl`` is ``crawler.runner.run_crawl``, handed in by the CLI: ``archive`` never
+    imports ``crawler`` (DESIGN.md).
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
     with NewsSite(port=port) as site:
         sites_file = data_dir / "demo-sites.toml"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archive.document import FILE_NAME, export_file_name
-from archive.store.db import open_readonly
+from archive.store.readonly import open_readonly
 
 JSON_LIST_COLUMNS = ("author", "categories", "tags")
 JSONL_NAME = "articles.jsonl"

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from html import escape
 from pathlib import Path
 
-from archive.store.db import DB_NAME, open_readonly
+from archive.store.readonly import DB_NAME, open_readonly
 
 PALETTE = (
     "#4e79a7",

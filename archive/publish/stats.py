@@ -10,7 +10,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from archive.store.db import DB_NAME, open_readonly
+from archive.store.readonly import DB_NAME, open_readonly
 from archive.warc.files import list_warc_files
 
 LAST_CRAWLS = 5

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from archive.store.db import DB_NAME, open_readonly
+from archive.store.readonly import DB_NAME, open_readonly
 
 DEFAULT_SILENT_AFTER_RUNS = 3
 
@@ -108,3 +108,21 @@ def run_summary(data_dir: Path, crawl_id: str, silent_after_runs: dict[str, int]
     started = datetime.fromisoformat(crawl["started"].replace("Z", "+00:00"))
     finished = datetime.fromisoformat(crawl["finished"].replace("Z", "+00:00"))
     return RunSummary(crawl_id, (finished - started).total_seconds(), sites)
+
+
+def crawl_site_lines(stats: dict) -> list[str]:
+    """A crawl's per-site figures (its ``newsarchive/site_*`` stats) as aligned text lines."""
+    responses = stats.get("newsarchive/site_responses", {})
+    errors, sizes = stats.get("newsarchive/site_errors", {}), stats.get("newsarchive/site_bytes", {})
+    failed = stats.get("newsarchive/source_errors", {})
+    sites = sorted(set(responses) | set(errors) | set(failed))
+    if not sites:
+        return []
+    width = max(len("site"), *map(len, sites))
+    lines = [f"  {'site':<{width}}  responses  errors      MB  sources failed"]
+    for site in sites:
+        lines.append(
+            f"  {site:<{width}}  {responses.get(site, 0):>9}  {errors.get(site, 0):>6}  "
+            f"{sizes.get(site, 0) / 1e6:>6.1f}  {failed.get(site, 0):>14}"
+        )
+    return lines

@@ -8,7 +8,6 @@ carries on from the last whole batch without duplicates.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import multiprocessing
@@ -29,6 +28,7 @@ from archive.extract.sites import SiteRules
 from archive.gc_freeze import freeze_start_up, start_up_frozen
 from archive.store.boilerplate import record_blocks, settle
 from archive.store.db import DB_NAME, Store
+from archive.store.shard import Shard
 from archive.warc.body import BodyDecodingError, undo_content_encoding
 from archive.warc.fields import CRAWL_SUMMARY_URI, NEWSARCHIVE_SITE_HEADER
 from archive.warc.files import OPEN_SUFFIX, closed_name, list_warc_files
@@ -58,32 +58,6 @@ class IngestReport:
     seconds: float = 0.0
     errors: list[ReadError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Shard:
-    """Share ``index`` (1-based) of ``count``: the WARC files whose name hashes to it."""
-
-    index: int
-    count: int
-
-    @classmethod
-    def parse(cls, text: str) -> Shard:
-        """``K/N`` with 1 <= K <= N, e.g. ``2/3``."""
-        index, sep, count = text.partition("/")
-        try:
-            shard = cls(int(index), int(count))
-        except ValueError:
-            raise ValueError(f"a shard is K/N, e.g. 2/3; got {text!r}") from None
-        if not sep or not 1 <= shard.index <= shard.count:
-            raise ValueError(f"a shard is K/N with 1 <= K <= N, e.g. 2/3; got {text!r}")
-        return shard
-
-    def holds(self, path: Path) -> bool:
-        """By a hash of the closed file name, the same on every machine and every run
-        (Python's ``hash`` of a str is salted per process, so it will not do)."""
-        digest = hashlib.sha1(closed_name(path).encode("utf-8")).digest()
-        return int.from_bytes(digest[:8], "big") % self.count == self.index - 1
 
 
 @dataclass

@@ -12,7 +12,7 @@ import sqlite3
 from pathlib import Path
 from typing import NamedTuple
 
-from archive.store.db import DB_NAME, open_readonly
+from archive.store.readonly import DB_NAME, open_readonly
 from archive.warc.files import OPEN_SUFFIX, closed_name, list_warc_files
 from archive.warc.reader import WarcRecord, iter_records, read_record_at
 
@@ -89,12 +89,3 @@ class ArchiveIndex:
             original = self.latest_ok.get(record.headers.get("WARC-Refers-To-Target-URI", ""))
             body = self._read(original.file, original.offset).payload if original else b""
         return record, body
-
-
-def archive_index(crawler) -> ArchiveIndex:
-    """The crawl's one ArchiveIndex, built on first use and shared by its components."""
-    index = getattr(crawler, "_newsarchive_index", None)
-    if index is None:
-        index = ArchiveIndex(Path(crawler.settings.get("NEWSARCHIVE_DATA") or "data"))
-        crawler._newsarchive_index = index
-    return index
