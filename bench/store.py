@@ -28,7 +28,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
-from archive.store.db import DB_NAME, Store
+from archive.store.db import Store
+from archive.store.readonly import DB_NAME
 from bench.common import PYTHON, REPO, free_port, header, load, load_corpus
 
 RARE_WORD = "quokkaburg"

@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from archive.store.db import SCHEMA
 from archive.store.ingest import Shard
+from archive.store.schema import SCHEMA
 from archive.warc.files import list_warc_files
 from tests.conftest import FAST, newsarchive
 

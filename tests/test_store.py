@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-import archive.store.db
+import archive.store.settle
 from archive.demo.site import CORPUS_DIR, load_manifest
 from archive.document import text_hash
-from archive.store.boilerplate import settle
 from archive.store.copies import Fingerprint, find_duplicates
-from archive.store.db import SCHEMA, Store
+from archive.store.db import Store
+from archive.store.schema import SCHEMA
+from archive.store.settle import mark_duplicates, settle
 
 CORPUS = CORPUS_DIR
 STORIES = [row for row in load_manifest(CORPUS) if len(row["expected"].get("body") or "") > 1500][:4]
@@ -79,17 +80,17 @@ def test_a_new_capture_of_the_same_text_is_not_indexed_again(tmp_path):
 
 
 def test_fingerprints_are_made_once_per_text_and_dropped_with_it(tmp_path, monkeypatch):
-    monkeypatch.setattr(archive.store.db, "FINGERPRINT_PAGE", 2)  # several pages of texts
+    monkeypatch.setattr(archive.store.settle, "FINGERPRINT_PAGE", 2)  # several pages of texts
     store = Store(tmp_path / "news.db")
     rows = _articles()
     store.add_articles(rows[:3])
-    store.mark_duplicates()
+    mark_duplicates(store)
     store.add_articles(rows[3:])  # a later run: one of them first seen before all others
     made = []
     monkeypatch.setattr(
         Fingerprint, "of", lambda document, real=Fingerprint.of: made.append(1) or real(document)
     )
-    assert store.mark_duplicates() == 2
+    assert mark_duplicates(store) == 2
     assert len(made) == 3, "only the new articles' texts are hashed"
     assert _marked(store) == _expected(store) == {"id4": "id0", "id1": "id5"}
 
@@ -98,7 +99,7 @@ def test_fingerprints_are_made_once_per_text_and_dropped_with_it(tmp_path, monke
     store.db.execute(
         "UPDATE articles SET text = ?, text_hash = ? WHERE id = 'id4'", [changed, text_hash(changed)]
     )
-    store.mark_duplicates()
+    mark_duplicates(store)
     assert len(made) == 1
     assert _marked(store) == _expected(store)
     kept = {row[0] for row in store.db.execute("SELECT text_hash FROM fingerprints")}
@@ -108,9 +109,9 @@ def test_fingerprints_are_made_once_per_text_and_dropped_with_it(tmp_path, monke
 def test_fingerprints_of_other_parameters_are_made_again(tmp_path, monkeypatch):
     store = Store(tmp_path / "news.db")
     store.add_articles(_articles())
-    store.mark_duplicates()
-    monkeypatch.setattr(archive.store.db, "FINGERPRINT_PARAMS", "other parameters")
-    store.mark_duplicates()
+    mark_duplicates(store)
+    monkeypatch.setattr(archive.store.settle, "FINGERPRINT_PARAMS", "other parameters")
+    mark_duplicates(store)
     assert {row[0] for row in store.db.execute("SELECT DISTINCT params FROM fingerprints")} == {
         "other parameters"
     }
@@ -156,7 +157,7 @@ def test_a_store_of_the_previous_version_keeps_working(tmp_path, reopen):
     if reopen:  # opening twice changes nothing more
         store.close()
         store = Store(path)
-    assert store.mark_duplicates() == 2
+    assert mark_duplicates(store) == 2
     assert _marked(store) == _expected(store)
     assert store.db.execute("SELECT text_hash FROM articles WHERE id = 'id4'").fetchone() == (
         rows[4]["text_hash"],
@@ -180,10 +181,10 @@ def test_settling_is_skipped_until_articles_change_and_survives_a_kill(tmp_path,
         assert settle(store) == 2
     assert not store.settle_pending
 
-    def must_not_run(self):
+    def must_not_run(store):
         raise AssertionError("nothing changed: copies need no working out")
 
-    monkeypatch.setattr(Store, "mark_duplicates", must_not_run)
+    monkeypatch.setattr(archive.store.settle, "mark_duplicates", must_not_run)
     assert settle(store) == 2  # the count, read from the store
     monkeypatch.undo()
     store.add_articles([_article(9, "A new story of a few words.", "2026-11-09T00:00:00Z")])

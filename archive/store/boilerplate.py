@@ -91,19 +91,3 @@ def remove_boilerplate(store: Store) -> int:
                 )
                 changed += 1
     return changed
-
-
-def settle(store: Store) -> int:
-    """Mark copies, clean boilerplate, and mark copies again where cleaning changed texts.
-
-    The last step of every ``extract`` and ``merge``, so that both give the same store;
-    skipped when no article changed since it last ran (a cron run that found nothing new
-    then costs nothing per article held). Returns how many articles are copies.
-    """
-    if not store.settle_pending:
-        return store.count_duplicates()
-    duplicates = store.mark_duplicates()
-    if remove_boilerplate(store):  # texts changed: copies may have become visible
-        duplicates = store.mark_duplicates()
-    store.mark_settled()
-    return duplicates

@@ -7,8 +7,8 @@ finds the candidates without comparing every pair). A copy points at the earlies
 article of its story (first fetch, then id), which is never itself a copy.
 
 Hashing a body's shingles is the costly part, so a body's fingerprint (its hash and
-MinHash) is kept by the store (``Store.mark_duplicates``) and made once per text; the
-comparison in story order is redone over the fingerprints on every run.
+MinHash) is kept by the store and made once per text (settle.py); the comparison in
+story order is redone over the fingerprints on every run.
 """
 
 from __future__ import annotations

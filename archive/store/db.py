@@ -1,4 +1,7 @@
-"""The SQLite store (``news.db``): schema, writes and the queries other parts need.
+"""The SQLite store (``news.db``) opened for writing: the rows extract and merge write.
+
+Its tables and migrations are in schema.py; what is worked out from the articles after
+they change (copies, site boilerplate) in settle.py.
 
 Everything here can be rebuilt from the WARC files (DESIGN.md, principle 1): rows are
 keyed by WARC record ids and article ids, so reading a record twice changes nothing.
@@ -6,122 +9,13 @@ keyed by WARC record ids and article ids, so reading a record twice changes noth
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
 import sqlite_utils
 
-from archive.document import text_hash
-from archive.store.copies import FINGERPRINT_PARAMS, Fingerprint, find_duplicates
-
-DB_NAME = "news.db"
-
-SCHEMA: dict[str, tuple[dict, str]] = {
-    "warc_files": (
-        {"name": str, "size": int, "records": int, "read_to": int, "read_at": str, "errors": str},
-        "name",
-    ),
-    "captures": (
-        {
-            "id": str,
-            "url": str,
-            "status": int,
-            "mime": str,
-            "fetched_at": str,
-            "warc_file": str,
-            "warc_offset": int,
-            "warc_length": int,
-            "payload_digest": str,
-            "site": str,
-        },
-        "id",
-    ),
-    "fetch_errors": (
-        {
-            "id": str,
-            "url": str,
-            "site": str,
-            "error": str,
-            "fetched_at": str,
-            "warc_file": str,
-            "warc_offset": int,
-        },
-        "id",
-    ),
-    "articles": (
-        {
-            "id": str,
-            "url": str,
-            "canonical_url": str,
-            "site": str,
-            "title": str,
-            "text": str,
-            "author": str,
-            "published": str,
-            "sitename": str,
-            "language": str,
-            "description": str,
-            "categories": str,
-            "tags": str,
-            "image": str,
-            "word_count": int,
-            "first_seen": str,
-            "last_seen": str,
-            "capture_id": str,
-            "text_hash": str,
-            "duplicate_of": str,
-        },
-        "id",
-    ),
-    # Each text's fingerprint for duplicate detection (archive/duplicates.py), made once.
-    "fingerprints": ({"text_hash": str, "params": str, "body_hash": str, "minhash": bytes}, "text_hash"),
-    # The paragraphs each article had as extracted, per site: archive/boilerplate.py's model.
-    "site_blocks": ({"site": str, "block": str, "article_id": str}, ("site", "block", "article_id")),
-    "crawls": (
-        {
-            "id": str,
-            "started": str,
-            "finished": str,
-            "reason": str,
-            "sites": str,
-            "requests": int,
-            "responses": int,
-            "bytes": int,
-            "errors": int,
-            "known_skipped": int,
-            "warc_files": str,
-            "site_responses": str,
-            "site_errors": str,
-            "site_bytes": str,
-            "source_errors": str,
-        },
-        "id",
-    ),
-}
-INDEXES = {
-    "captures": [["url"], ["warc_file"], ["site", "fetched_at"]],
-    # published and language: the Datasette table page sorts by the one and facets by the other
-    "articles": [
-        ["text_hash"],
-        ["site", "published"],
-        ["first_seen"],
-        ["canonical_url"],
-        ["published"],
-        ["language"],
-    ],
-    "site_blocks": [["article_id"]],
-}
-FINGERPRINT_PAGE = 200  # articles whose texts are read at once to fingerprint them
-# sqlite-utils' FTS update trigger re-indexes a row's text on any update; this one only when
-# the title or text changes: not when copies are marked, nor for a new capture of the same text.
-FTS_UPDATE_TRIGGER = """CREATE TRIGGER [articles_au] AFTER UPDATE OF [title], [text] ON [articles]
-WHEN old.[title] IS NOT new.[title] OR old.[text] IS NOT new.[text] BEGIN
-  INSERT INTO [articles_fts] ([articles_fts], rowid, [title], [text])
-    VALUES('delete', old.rowid, old.[title], old.[text]);
-  INSERT INTO [articles_fts] (rowid, [title], [text]) VALUES (new.rowid, new.[title], new.[text]);
-END"""
+from archive.store.schema import MIGRATIONS
 
 
 class Store:
@@ -133,37 +27,7 @@ class Store:
         self.db = sqlite_utils.Database(self.path)
         self.db.enable_wal()
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self.ensure_schema()
-
-    def ensure_schema(self) -> None:
-        for name, (columns, pk) in SCHEMA.items():
-            table = self.db.table(name)
-            if not table.exists():
-                table.create(columns, pk=pk)
-            else:  # a store made by an older version gains the new columns
-                missing = {c: t for c, t in columns.items() if c not in table.columns_dict}
-                for column, col_type in missing.items():
-                    table.add_column(column, col_type)
-        for name, indexes in INDEXES.items():
-            for columns in indexes:
-                self.db.table(name).create_index(columns, if_not_exists=True)
-        if not self.db.table("articles_fts").exists():
-            self.db.table("articles").enable_fts(
-                ["title", "text"], create_triggers=True, tokenize="unicode61 remove_diacritics 2"
-            )
-        # Whether articles changed since copies and boilerplate were last settled
-        # (archive/boilerplate.settle). Set in the same transaction as the article rows, so a
-        # run killed before settling leaves it set; a store that lacked it is settled once.
-        # Not in SCHEMA: it is this file's own state, nothing to merge or to browse.
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS settle_state (id INTEGER PRIMARY KEY CHECK (id = 1), pending INTEGER)"
-        )
-        self.db.execute("INSERT OR IGNORE INTO settle_state VALUES (1, 1)")
-        trigger = self.db.execute("SELECT sql FROM sqlite_master WHERE name = 'articles_au'").fetchone()
-        if trigger != (FTS_UPDATE_TRIGGER,):  # a new store, or one made by an older version
-            with self.db.atomic():
-                self.db.execute("DROP TRIGGER IF EXISTS [articles_au]")
-                self.db.execute(FTS_UPDATE_TRIGGER)
+        MIGRATIONS.apply(self.db)
 
     # -- progress through the WARC files ------------------------------------------------
 
@@ -216,70 +80,8 @@ class Store:
         return bool(self.db.execute("SELECT pending FROM settle_state").fetchone()[0])
 
     def mark_settled(self) -> None:
+        """Copies and boilerplate are worked out for the articles held (settle.py)."""
         self.db.conn.execute("UPDATE settle_state SET pending = 0")
-
-    def count_duplicates(self) -> int:
-        return self.db.execute("SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL").fetchone()[0]
-
-    def mark_duplicates(self) -> int:
-        """Point every exact or near copy at the earliest article of its story
-        (archive/duplicates.py), NULL for the others; returns how many are copies.
-
-        Fingerprints are made only for texts that have none yet (new or changed articles)
-        and dropped with the last article of their text. Only rows whose value changes are
-        written.
-        """
-        self._add_fingerprints()
-        articles = self.db.conn.execute(
-            """
-            SELECT a.id, f.body_hash, f.minhash
-            FROM articles a JOIN fingerprints f ON f.text_hash = a.text_hash
-            ORDER BY a.first_seen, a.id
-            """
-        )
-        duplicate_of = find_duplicates((row[0], Fingerprint.stored(row[1], row[2])) for row in articles)
-        current = dict(self.db.execute("SELECT id, duplicate_of FROM articles").fetchall())
-        changes = [(duplicate_of.get(i), i) for i, was in current.items() if duplicate_of.get(i) != was]
-        self.db.conn.executemany("UPDATE articles SET duplicate_of = ? WHERE id = ?", changes)
-        self.db.execute(
-            "DELETE FROM fingerprints WHERE NOT EXISTS"
-            " (SELECT 1 FROM articles a WHERE a.text_hash = fingerprints.text_hash)"
-        )
-        return len(duplicate_of)
-
-    def _add_fingerprints(self) -> None:
-        """Fingerprint the texts that have none (with the current parameters), a page of
-        articles at a time so that a first extract does not hold every text at once."""
-        last = 0
-        while True:
-            missing = self.db.execute(
-                """
-                SELECT rowid, id, text, text_hash FROM articles a WHERE rowid > ? AND NOT EXISTS
-                    (SELECT 1 FROM fingerprints f WHERE f.text_hash = a.text_hash AND f.params = ?)
-                ORDER BY rowid LIMIT ?
-                """,
-                [last, FINGERPRINT_PARAMS, FINGERPRINT_PAGE],
-            ).fetchall()
-            if not missing:
-                return
-            last = missing[-1][0]
-            made = set()
-            for _, article_id, text, stored_hash in missing:
-                key = text_hash(text)
-                if key != stored_hash:  # a row of an older store without (or with a stale) text_hash
-                    self.db.execute("UPDATE articles SET text_hash = ? WHERE id = ?", [key, article_id])
-                if key in made:  # the same text twice
-                    continue
-                made.add(key)
-                fingerprint = Fingerprint.of(text)
-                self.db.execute(
-                    "INSERT OR REPLACE INTO fingerprints (text_hash, params, body_hash, minhash)"
-                    " VALUES (?, ?, ?, ?)",
-                    [key, FINGERPRINT_PARAMS, fingerprint.body_hash, fingerprint.minhash_bytes()],
-                )
-
-    def counts(self) -> dict[str, int]:
-        return {name: self.db.table(name).count for name in SCHEMA}
 
     def close(self) -> None:
         self.db.close()
@@ -302,10 +104,3 @@ def _upsert_article(columns: tuple[str, ...]) -> str:
         f"INSERT INTO articles ({names}) VALUES ({', '.join('?' * len(columns))})"
         f" ON CONFLICT(id) DO UPDATE SET {', '.join(updates)}"
     )
-
-
-def open_readonly(path: Path) -> sqlite3.Connection | None:
-    """A read-only connection to an existing store, or None when there is none yet."""
-    if not path.exists():
-        return None
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)

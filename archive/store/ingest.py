@@ -26,8 +26,10 @@ from archive.extract.article import extract_article
 from archive.extract.decode import HTML_TYPES, decode_html
 from archive.extract.sites import SiteRules
 from archive.gc_freeze import freeze_start_up, start_up_frozen
-from archive.store.boilerplate import record_blocks, settle
-from archive.store.db import DB_NAME, Store
+from archive.store.boilerplate import record_blocks
+from archive.store.db import Store
+from archive.store.readonly import DB_NAME
+from archive.store.settle import settle
 from archive.store.shard import Shard
 from archive.warc.body import BodyDecodingError, undo_content_encoding
 from archive.warc.fields import CRAWL_SUMMARY_URI, NEWSARCHIVE_SITE_HEADER

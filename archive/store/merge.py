@@ -2,7 +2,7 @@
 
 Extraction shards by WARC file (``extract --shard K/N``), each shard into its own
 SQLite file; merging them gives the store a single ``extract`` of all the files would
-give. Rows are keyed as in ``archive/store.py`` (WARC record ids, article ids), so the
+give. Rows are keyed as in ``archive/store/db.py`` (WARC record ids, article ids), so the
 same rules apply: captures and fetch errors are kept once, an article keeps its earliest
 ``first_seen`` and the text of its latest capture (``Store.add_articles``), duplicates
 are marked and site boilerplate removed anew over the whole store (a shard sees too
@@ -17,8 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from archive.store.boilerplate import settle
-from archive.store.db import SCHEMA, Store
+from archive.store.db import Store
+from archive.store.schema import SCHEMA
+from archive.store.settle import settle
 
 # The tables a file must have to be a newsarchive store; the others may be missing in a
 # store made by an older version.
