@@ -41,7 +41,9 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 
+import scrapy
 from scrapy import Request, signals
+from scrapy.core.engine import ExecutionEngine
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
@@ -242,6 +244,23 @@ class FleetDupeFilter(RedisDupeFilter):
         """Keep the shared seen set: the round ends when the fleet's last process leaves."""
 
 
+def set_engine_heartbeat(engine: ExecutionEngine, seconds: float) -> None:
+    """Make an idle engine ask the scheduler for requests every ``seconds``.
+
+    Scrapy's engine does so only on its heartbeat, every 5 s, with no setting for it; a
+    fleet process is idle whenever the shared queue is (at start, and while the others'
+    pages are being parsed). The interval is a private attribute, read when the engine
+    starts (after the scheduler is built): if an upgrade removes it, setting it would
+    silently do nothing, so fail instead.
+    """
+    if not hasattr(engine, "_SLOT_HEARTBEAT_INTERVAL"):
+        raise RuntimeError(
+            f"Scrapy {scrapy.__version__}'s engine has no _SLOT_HEARTBEAT_INTERVAL: the fleet cannot"
+            " shorten its idle poll (NEWSARCHIVE_FLEET_POLL); see crawler/distributed.py"
+        )
+    engine._SLOT_HEARTBEAT_INTERVAL = seconds
+
+
 class FleetScheduler(RedisScheduler):
     """scrapy-redis's scheduler, with each process's in-flight requests kept in Redis."""
 
@@ -259,11 +278,7 @@ class FleetScheduler(RedisScheduler):
         self.taken: deque[Request] = deque()  # taken (so recorded in flight), not yet handed out
         self.done: list[str] = []  # tokens of requests finished, still in the in-flight hash
         self.beat = task.LoopingCall(self._heartbeat)
-        crawler._newsarchive_fleet = self  # how InflightMiddleware finds it
-        # Scrapy's engine asks an idle scheduler for requests only on its heartbeat, every
-        # 5 s, and has no setting for it; a fleet process is idle whenever the shared queue
-        # is (at start, and while the others' pages are being parsed).
-        crawler.engine._SLOT_HEARTBEAT_INTERVAL = settings.getfloat("NEWSARCHIVE_FLEET_POLL")
+        set_engine_heartbeat(crawler.engine, settings.getfloat("NEWSARCHIVE_FLEET_POLL"))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FleetScheduler:
@@ -405,7 +420,8 @@ class FleetScheduler(RedisScheduler):
 
 
 class InflightMiddleware:
-    """Spider and downloader middleware: marks a taken request finished in the fleet scheduler."""
+    """Spider and downloader middleware: marks a taken request finished in the fleet scheduler,
+    which it finds as the engine's ``scheduler`` (public since Scrapy 2.19)."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -415,10 +431,11 @@ class InflightMiddleware:
         return cls(crawler)
 
     def _finished(self, request: Request | None) -> None:
-        fleet = getattr(self.crawler, "_newsarchive_fleet", None)
-        token = request.meta.get(INFLIGHT_META) if request is not None else None
-        if fleet is not None and token is not None:
-            fleet.finished(token)
+        if request is None or (token := request.meta.get(INFLIGHT_META)) is None:
+            return
+        scheduler = self.crawler.engine.scheduler
+        if isinstance(scheduler, FleetScheduler):  # it is: only FleetScheduler gives out tokens
+            scheduler.finished(token)
 
     def process_spider_output(self, response: Response, result: Iterable) -> Iterator:
         try:

@@ -17,7 +17,7 @@ from scrapy.crawler import Crawler
 from scrapy.dupefilters import RFPDupeFilter
 from scrapy.utils.job import job_dir
 
-from archive.store.lookup import archive_index
+from crawler.index import archive_index
 
 logger = logging.getLogger(__name__)
 

@@ -24,11 +24,11 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers, Request, Response
 from scrapy.utils.httpobj import urlparse_cached
 
-from archive.store.lookup import archive_index
 from archive.warc.fields import CRAWL_SUMMARY_URI, NEWSARCHIVE_SITE_HEADER, WARC_DATE
 from archive.warc.files import closed_name
 from archive.warc.recover import recover_orphans
 from archive.warc.writer import Exchange, WarcWriter
+from crawler.index import archive_index
 
 logger = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers, Request, Response
 from scrapy.responsetypes import responsetypes
 
-from archive.store.lookup import archive_index
 from archive.warc.body import undo_content_encoding
 from archive.warc.reader import WarcRecord
+from crawler.index import archive_index
 
 logger = logging.getLogger(__name__)
 

@@ -54,6 +54,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.compressed.CompressedBodyMiddleware": 595,
 }
 DUPEFILTER_CLASS = "crawler.dupefilter.ArchiveDupeFilter"
+# The archive's index (crawler.index.ArchiveIndexExtension), which the spider, the dupefilter
+# and the middlewares share, is enabled by the spider itself, so that a -s EXTENSIONS=...
+# (which replaces this project's dict) keeps it.
 
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"

@@ -13,14 +13,15 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Request, Response
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from archive.store.lookup import archive_index
 from crawler.discovery import DiscoveryError, parse_date, read_feed, read_sitemap
+from crawler.index import EXTENSION_PATH, archive_index
 from crawler.replay import response_from_record
 from crawler.sites import Site, load_sites
 from crawler.urls import clean_url, is_article_url, is_wanted
@@ -51,6 +52,17 @@ def _older(date: str | None, than: datetime | None) -> bool:
 
 class NewsSpider(scrapy.Spider):
     name = "news"
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args, **kwargs) -> NewsSpider:
+        """Also enable the archive index, which this spider and the project's components
+        cannot run without. Not in settings.py, where ``-s EXTENSIONS=...`` would replace it,
+        nor in ``update_settings``, whose additions to a component dict are lost when a
+        ``Crawler`` is handed to ``CrawlerProcess.crawl``: Scrapy builds the extensions
+        right after the spider."""
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.settings["EXTENSIONS"].set(EXTENSION_PATH, 0, priority="spider")
+        return spider
 
     def __init__(self, sites: str = "seeds/sites.toml", site: str = "", *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
