@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,7 +19,8 @@ from archive.demo.site import NewsSite
 from archive.warc.files import list_warc_files
 from archive.warc.reader import iter_records
 from archive.warc.writer import Exchange, WarcWriter
-from tests.conftest import FAST, newsarchive
+from tests.helpers.cli import FAST, newsarchive, start
+from tests.helpers.net import free_port, wait_for
 
 REPO = Path(__file__).resolve().parent.parent
 SLOW = [
@@ -31,23 +32,6 @@ SLOW = [
     "-s",
     "CONCURRENT_REQUESTS=1",
 ]
-
-
-def _start(*args, data: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "archive", *map(str, args), "--data", str(data)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _wait_for(condition, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.05)
 
 
 def _articles(site: NewsSite) -> set[str]:
@@ -69,11 +53,12 @@ def own_site():
         yield site
 
 
+@pytest.mark.slow  # a crawl killed with SIGKILL, then crawled again
 def test_sigkill_during_crawl_loses_nothing(own_site, tmp_path):
     sites = tmp_path / "sites.toml"
     sites.write_text(own_site.sites_toml())
-    crawl = _start("crawl", "--sites", sites, *SLOW, data=tmp_path)
-    _wait_for(lambda: sum(r.path.startswith("/news/") for r in own_site.served()) >= 6)
+    crawl = start("crawl", "--sites", sites, *SLOW, data=tmp_path)
+    wait_for(lambda: sum(r.path.startswith("/news/") for r in own_site.served()) >= 6)
     crawl.send_signal(signal.SIGKILL)
     crawl.wait()
     served_before = [own_site.url(r.path) for r in own_site.served()]
@@ -97,11 +82,12 @@ def test_sigkill_during_crawl_loses_nothing(own_site, tmp_path):
     assert len(fetched) - len(set(fetched)) <= 1  # only an in-flight article is fetched again
 
 
+@pytest.mark.slow  # a slowed crawl stopped with SIGINT, then resumed
 def test_interrupted_crawl_resumes(own_site, tmp_path):
     sites = tmp_path / "sites.toml"
     sites.write_text(own_site.sites_toml())
-    crawl = _start("crawl", "--sites", sites, *SLOW, data=tmp_path)
-    _wait_for(lambda: sum(r.path.startswith("/news/") for r in own_site.served()) >= 4)
+    crawl = start("crawl", "--sites", sites, *SLOW, data=tmp_path)
+    wait_for(lambda: sum(r.path.startswith("/news/") for r in own_site.served()) >= 4)
     crawl.send_signal(signal.SIGINT)  # Ctrl-C: Scrapy stops gracefully and keeps its state
     crawl.communicate(timeout=60)
     assert list((tmp_path / "jobs").iterdir()), "no crawl state kept"
@@ -142,6 +128,7 @@ def _synthetic_warc(directory: Path, copies: int) -> int:
     return count
 
 
+@pytest.mark.slow  # an extract killed with SIGKILL, then two more
 def test_sigkill_during_extract_then_resume_without_duplicates(tmp_path):
     killed, clean = tmp_path / "killed", tmp_path / "clean"
     pages = _synthetic_warc(killed / "warc", copies=4)
@@ -149,7 +136,7 @@ def test_sigkill_during_extract_then_resume_without_duplicates(tmp_path):
     for path in list_warc_files(killed / "warc"):
         (clean / "warc" / path.name).write_bytes(path.read_bytes())
 
-    extract = _start("extract", data=killed)
+    extract = start("extract", data=killed)
 
     def progressed() -> bool:
         try:
@@ -158,7 +145,7 @@ def test_sigkill_during_extract_then_resume_without_duplicates(tmp_path):
         except sqlite3.Error:
             return False
 
-    _wait_for(progressed)
+    wait_for(progressed)
     extract.send_signal(signal.SIGKILL)
     extract.wait()
     db = sqlite3.connect(killed / "news.db")
@@ -207,11 +194,8 @@ def test_replay_counts_misses(tmp_path):
     ]
 
 
-def test_rebuild_from_warcs_alone_gives_the_same_articles(news_site, tmp_path):
-    sites = tmp_path / "sites.toml"
-    sites.write_text(news_site.sites_toml())
-    newsarchive("crawl", "--sites", sites, *FAST, data=tmp_path)
-    newsarchive("extract", data=tmp_path)
+def test_rebuild_from_warcs_alone_gives_the_same_articles(routes_crawl, tmp_path):
+    shutil.copytree(routes_crawl.data, tmp_path, dirs_exist_ok=True)  # crawled and extracted
     query = "SELECT id, url, canonical_url, title, text, first_seen, duplicate_of FROM articles ORDER BY id"
     before = sqlite3.connect(tmp_path / "news.db").execute(query).fetchall()
     crawls_before = sqlite3.connect(tmp_path / "news.db").execute("SELECT * FROM crawls").fetchall()
@@ -222,16 +206,9 @@ def test_rebuild_from_warcs_alone_gives_the_same_articles(news_site, tmp_path):
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def test_cdxj_index_and_pywb_replay(news_site, tmp_path):
-    sites = tmp_path / "sites.toml"
-    sites.write_text(news_site.sites_toml())
-    newsarchive("crawl", "--sites", sites, *FAST, data=tmp_path)
+@pytest.mark.slow  # pywb, a server of its own
+def test_cdxj_index_and_pywb_replay(news_site, routes_crawl, tmp_path):
+    shutil.copytree(routes_crawl.data / "warc", tmp_path / "warc")
     result = newsarchive("index", data=tmp_path)
     index = tmp_path / "warc" / "index.cdxj"
     lines = index.read_text().splitlines()
@@ -246,7 +223,7 @@ def test_cdxj_index_and_pywb_replay(news_site, tmp_path):
     subprocess.run([pywb_bin / "wb-manager", "init", "news"], cwd=root, check=True, capture_output=True)
     warc = list_warc_files(tmp_path / "warc")[0]
     subprocess.run([pywb_bin / "wb-manager", "add", "news", warc], cwd=root, check=True, capture_output=True)
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [pywb_bin / "wayback", "--bind", "127.0.0.1", "--port", str(port)],
         cwd=root,
@@ -275,17 +252,14 @@ def test_cdxj_index_and_pywb_replay(news_site, tmp_path):
         server.wait(timeout=10)
 
 
-def test_rotation_at_max_size_during_a_crawl(news_site, tmp_path):
-    sites = tmp_path / "sites.toml"
-    sites.write_text(news_site.sites_toml())
-    newsarchive("crawl", "--sites", sites, *FAST, "-s", "WARC_MAX_SIZE=200000", data=tmp_path)
-    files = list_warc_files(tmp_path / "warc")
+def test_rotation_at_max_size_during_a_crawl(rotated_crawl, tmp_path):
+    files = list_warc_files(rotated_crawl.data / "warc")
     assert len(files) >= 3 and all(p.name.endswith(".warc.gz") for p in files)
     assert len({p.name for p in files}) == len(files)
     for path in files:
         first = next(iter(iter_records(path, with_payload=False)))
         assert first.type == "warcinfo"
-    newsarchive("extract", data=tmp_path)
+    newsarchive("extract", *files, data=tmp_path)
     db = sqlite3.connect(tmp_path / "news.db")
     (listed,) = db.execute("SELECT warc_files FROM crawls").fetchone()
     assert json.loads(listed) == [p.name for p in files]

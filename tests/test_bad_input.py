@@ -13,7 +13,8 @@ from types import SimpleNamespace
 import pytest
 
 from archive.warc.files import list_warc_files
-from tests.conftest import BAD_SITE, FAST, newsarchive
+from tests.helpers.cli import FAST, newsarchive
+from tests.helpers.pages import BAD_SITE
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.slow  # each runs a benchmark end to end in processes of its own
 
 
 def require_nginx() -> None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from html import escape
 from pathlib import Path
 
+import pytest
+
 from archive.demo.site import CORPUS_DIR, NewsSite, load_manifest
 from archive.store.boilerplate import MIN_PAGES, block_key, clean_document
-from tests.conftest import FAST, newsarchive
+from tests.helpers.cli import FAST, newsarchive
 
 CORPUS = CORPUS_DIR
 STORIES = [
@@ -80,9 +83,18 @@ def _crawl_and_extract(tmp_path: Path, shared_on: int) -> sqlite3.Connection:
     return sqlite3.connect(data / "news.db")
 
 
-def test_house_ad_and_blurb_shared_by_pages_are_removed_and_rebuild_agrees(tmp_path):
+@pytest.fixture(scope="module")
+def shared_on_all(tmp_path_factory) -> Path:
+    """The four stories, every one with the house ad and blurb, crawled once and extracted."""
+    data = tmp_path_factory.mktemp("house") / "data"
+    _crawl(data, shared_on=4)
+    newsarchive("extract", data=data)
+    return data
+
+
+def test_house_ad_and_blurb_shared_by_pages_are_removed_and_rebuild_agrees(shared_on_all, tmp_path):
     assert len(STORIES) == 4 >= MIN_PAGES
-    db = _crawl_and_extract(tmp_path, shared_on=4)
+    db = sqlite3.connect(shared_on_all / "news.db")
     texts = dict(db.execute("SELECT url, text FROM articles"))
     assert len(texts) == 4
     for text in texts.values():
@@ -92,8 +104,9 @@ def test_house_ad_and_blurb_shared_by_pages_are_removed_and_rebuild_agrees(tmp_p
     assert counts[block_key(HOUSE_AD)] == 4  # the model remembers what it removed
     db.close()
 
-    newsarchive("extract", "--rebuild", data=tmp_path / "data")
-    db = sqlite3.connect(tmp_path / "data" / "news.db")
+    data = shutil.copytree(shared_on_all, tmp_path / "data")  # rebuilt on a copy: the module's stays
+    newsarchive("extract", "--rebuild", data=data)
+    db = sqlite3.connect(data / "news.db")
     assert dict(db.execute("SELECT url, text FROM articles")) == texts
     db.close()
 
@@ -105,11 +118,11 @@ def test_paragraph_on_too_few_pages_stays(tmp_path):
     assert sum(HOUSE_AD in text for text in texts) == MIN_PAGES - 1
 
 
-def test_merge_learns_boilerplate_no_single_shard_saw_enough_of(tmp_path):
+def test_merge_learns_boilerplate_no_single_shard_saw_enough_of(shared_on_all, tmp_path):
     """Each story's WARC file extracted into a store of its own: no store sees the house ad
     on MIN_PAGES pages, the merged store does and cleans it, as a single extract would."""
     plain = sorted(
-        t for (t,) in _crawl_and_extract(tmp_path, shared_on=4).execute("SELECT text FROM articles")
+        t for (t,) in sqlite3.connect(shared_on_all / "news.db").execute("SELECT text FROM articles")
     )
     # Crawled again with one record per file, so every story lands in a file of its own.
     per_file = tmp_path / "per-file"

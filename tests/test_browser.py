@@ -18,7 +18,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.test_serve import HOSTILE_PATH, HOSTILE_TITLE, KNOWN_PAGE, KNOWN_WORD, build_store, running_server
+from tests.helpers.serve import HOSTILE_PATH, HOSTILE_TITLE, KNOWN_PAGE, KNOWN_WORD, running_server
+
+pytestmark = pytest.mark.slow  # a real Chromium
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -33,8 +35,8 @@ CHROMIUM_FLAGS = [
 
 
 @pytest.fixture(scope="module")
-def site(news_site, tmp_path_factory):
-    data = build_store(news_site, tmp_path_factory.mktemp("data"))
+def site(news_site, serve_store):
+    data = serve_store
     with running_server(data) as base:
         yield SimpleNamespace(base=base, data=data, news=news_site)
 

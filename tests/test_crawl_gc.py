@@ -8,7 +8,7 @@ import logging
 
 from scrapy import signals
 
-from tests.conftest import FAST, newsarchive
+from tests.helpers.cli import FAST, newsarchive
 
 logger = logging.getLogger(__name__)
 

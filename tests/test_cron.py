@@ -7,8 +7,6 @@ import json
 import re
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,7 +16,8 @@ import pytest
 from archive.demo.site import NewsSite
 from crawler.runner import download_slots
 from crawler.sites import load_sites
-from tests.conftest import FAST, newsarchive
+from tests.helpers.cli import FAST, newsarchive, start
+from tests.helpers.pages import BOMB
 
 REPO = Path(__file__).resolve().parent.parent
 NEW_PAGE = "fundus-tw-taipeitimes-2024-10-15"  # served without og:url: a new URL is a new article
@@ -98,6 +97,7 @@ def test_runs_with_new_articles_are_not_flagged(runs):
     ]  # silent_after_runs = 2: run 2 had none, run 3 one
 
 
+@pytest.mark.slow  # three whole runs in a row
 def test_silence_after_runs_flags_the_site(tmp_path):
     with NewsSite() as site:
         sites = tmp_path / "sites.toml"
@@ -108,30 +108,13 @@ def test_silence_after_runs_flags_the_site(tmp_path):
     assert re.search(r"loopback \d+ pages, 0 new articles, 0 errors", results[2].stderr)
 
 
+@pytest.mark.slow  # a run killed with SIGKILL while it holds the lock
 def test_lock_held_and_stale_lock(tmp_path):
     with NewsSite() as site:
         sites = tmp_path / "sites.toml"
         sites.write_text(site.sites_toml())
-        slow = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "archive",
-                "run",
-                "--sites",
-                str(sites),
-                *FAST,
-                "-s",
-                "DOWNLOAD_DELAY=0.2",
-                "-s",
-                "CONCURRENT_REQUESTS=1",
-                "--data",
-                str(tmp_path),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        delayed = ["-s", "DOWNLOAD_DELAY=0.2", "-s", "CONCURRENT_REQUESTS=1"]
+        slow = start("run", "--sites", sites, *FAST, *delayed, data=tmp_path)
         deadline = time.monotonic() + 30
         while not site.served() and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -147,8 +130,6 @@ def test_lock_held_and_stale_lock(tmp_path):
 
 
 def test_entity_bomb_feed_fails_alone_within_a_memory_bound(news_site, tmp_path):
-    from tests.test_discovery import BOMB
-
     news_site.add("/bomb/feed.xml", BOMB, "application/rss+xml")
     sites = tmp_path / "sites.toml"
     sites.write_text(
@@ -277,6 +258,7 @@ def test_per_site_user_agent_timeout_and_size_cap(news_site, tmp_path):
     assert db.execute("SELECT count(*) FROM fetch_errors WHERE site = 'capped'").fetchone()[0] >= 1
 
 
+@pytest.mark.slow  # a crawl made to wait 0.5 s between fetches (robots.txt Crawl-delay)
 def test_robots_crawl_delay_is_applied(tmp_path):
     with NewsSite() as site:
         site.add("/robots.txt", b"User-agent: *\nCrawl-delay: 0.5\nDisallow: /private/\n", "text/plain")

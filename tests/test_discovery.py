@@ -8,20 +8,9 @@ import resource
 import pytest
 
 from crawler.discovery import DiscoveryError, parse_date, read_feed, read_sitemap
+from tests.helpers.pages import BOMB
 
 BASE = "https://news.test/"
-BOMB = b"""<?xml version="1.0"?>
-<!DOCTYPE rss [
- <!ENTITY a "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa">
- <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
- <!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">
- <!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">
- <!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;">
- <!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;">
- <!ENTITY g "&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;">
-]>
-<rss version="2.0"><channel><item><title>&g;</title><link>https://news.test/2024/a-b-c</link></item>
-</channel></rss>"""
 
 
 def test_rss_2_atom_and_rss_1_links():
@@ -126,6 +115,7 @@ def test_news_sitemap_dates_are_read_and_image_locs_ignored():
     assert parse_date("yesterday") is None
 
 
+@pytest.mark.slow  # 50 MB of XML made and parsed
 def test_a_50_mb_sitemap_is_read_within_a_memory_bound():
     entry = b"<url><loc>https://news.test/other/%08d</loc><lastmod>2026-11-22</lastmod></url>\n"
     count = 50 * 2**20 // len(entry % 0)

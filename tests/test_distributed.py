@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -21,16 +19,11 @@ import redis
 from archive.demo.site import NewsSite
 from archive.warc.files import list_warc_files
 from archive.warc.verify import verify
-from tests.conftest import FAST, newsarchive
+from tests.helpers.cli import FAST, newsarchive, start
+from tests.helpers.net import free_port
 
 # Faster signs of life than in production, so a killed process is noticed within seconds.
 QUICK_FLEET = ["-s", "NEWSARCHIVE_HEARTBEAT=0.5", "-s", "NEWSARCHIVE_WORKER_TIMEOUT=2"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
@@ -39,7 +32,7 @@ def private_redis(directory: Path) -> Iterator[str]:
     server = shutil.which("redis-server")
     if server is None:
         pytest.fail("redis-server is not installed (tools/system-packages.sh installs it)")
-    port = _free_port()
+    port = free_port()
     directory.mkdir(parents=True, exist_ok=True)
     command = [server, "--port", str(port), "--bind", "127.0.0.1"]
     command += ["--dir", str(directory), "--save", "", "--appendonly", "no"]
@@ -62,9 +55,7 @@ def private_redis(directory: Path) -> Iterator[str]:
 
 
 def start_crawl(sites: Path, data: Path, redis_url: str, *settings: str) -> subprocess.Popen:
-    command = [sys.executable, "-m", "archive", "crawl", "--sites", str(sites), *FAST, *settings]
-    command += ["--redis", redis_url, "--data", str(data)]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return start("crawl", "--sites", sites, *FAST, *settings, "--redis", redis_url, data=data)
 
 
 def finish(process: subprocess.Popen, timeout: int = 240) -> str:
@@ -105,6 +96,7 @@ def fleet(tmp_path_factory):
         yield SimpleNamespace(root=root, site=site, url=url, sites=sites, single=single)
 
 
+@pytest.mark.slow  # crawler processes sharing a real Redis
 def test_two_processes_fetch_each_article_once(fleet):
     since = len(fleet.site.served())
     # Few requests taken at a time and a small delay, so both processes get a share.
@@ -136,6 +128,7 @@ def test_two_processes_fetch_each_article_once(fleet):
     assert server.hlen("newsarchive:news:archived") == len(expected)
 
 
+@pytest.mark.slow  # crawler processes sharing a real Redis
 def test_the_fleet_does_not_refetch_what_any_process_archived(fleet):
     """A new process with an empty data dir: the articles the others archived are known."""
     since = len(fleet.site.served())
@@ -145,6 +138,7 @@ def test_the_fleet_does_not_refetch_what_any_process_archived(fleet):
     assert "26 known articles skipped" in out
 
 
+@pytest.mark.slow  # crawler processes sharing a real Redis
 def test_an_article_due_again_is_fetched_again_across_the_fleet(fleet):
     """``refetch_after_days`` weighs the fleet's dates of fetch (read back from Redis)."""
     due = fleet.root / "due.toml"
@@ -156,6 +150,7 @@ def test_an_article_due_again_is_fetched_again_across_the_fleet(fleet):
     assert "0 known articles skipped" in out
 
 
+@pytest.mark.slow  # a real Redis
 def test_a_process_asks_redis_once_per_url_not_per_link(tmp_path):
     """Listing pages that all link to every article: Redis hears of each URL once."""
     with NewsSite() as site, private_redis(tmp_path / "redis") as url:
@@ -175,6 +170,7 @@ def test_a_process_asks_redis_once_per_url_not_per_link(tmp_path):
     assert added <= fetched + 10, (added, fetched)
 
 
+@pytest.mark.slow  # a crawler process killed with SIGKILL mid-crawl
 def test_a_killed_process_loses_nothing(fleet):
     redis.Redis.from_url(fleet.url).flushdb()  # a fleet with no memory of the runs above
     since = len(fleet.site.served())
@@ -213,7 +209,7 @@ def test_a_killed_process_loses_nothing(fleet):
 def test_an_unreachable_redis_is_a_clear_configuration_error(tmp_path):
     sites = tmp_path / "sites.toml"
     sites.write_text('[[sites]]\nname = "x"\nstart_urls = ["http://127.0.0.1:9/"]\n')
-    url = f"redis://127.0.0.1:{_free_port()}/0"
+    url = f"redis://127.0.0.1:{free_port()}/0"
     result = newsarchive("crawl", "--sites", sites, "--redis", url, data=tmp_path, check=False)
     assert result.returncode == 3, result.stderr
     assert f"cannot use Redis at {url}" in result.stderr

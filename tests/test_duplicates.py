@@ -9,7 +9,7 @@ import sqlite3
 
 from archive.demo.site import CORPUS_DIR, NewsSite, load_manifest
 from archive.store.copies import Fingerprint, find_duplicates
-from tests.conftest import FAST, newsarchive
+from tests.helpers.cli import FAST, newsarchive
 
 CORPUS = CORPUS_DIR
 ROWS = {row["id"]: row for row in load_manifest(CORPUS)}

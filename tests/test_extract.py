@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import pickle
 import re
@@ -11,35 +10,21 @@ from pathlib import Path
 
 import pytest
 
-from archive.demo.site import CORPUS_DIR, NewsSite, load_manifest
+from archive.demo.site import NewsSite
 from archive.extract.article import extract_article
 from archive.extract.date import choose_published
 from archive.extract.decode import decode_html
 from archive.extract.sites import SiteRules, rules_by_site
 from archive.store.ingest import PageJob, extract_page
 from crawler.sites import SiteListError, load_sites
-from tests.conftest import FAST, newsarchive
-
-CORPUS = CORPUS_DIR
-ROWS = {row["id"]: row for row in load_manifest(CORPUS)}
-
-
-def page(page_id: str) -> bytes:
-    return gzip.decompress((CORPUS / "pages" / f"{page_id}.html.gz").read_bytes())
-
-
-def extract(page_id: str, content_type: str | None = None, **kwargs):
-    row = ROWS[page_id]
-    content_type = content_type or f"text/html; charset={row['encoding']}"
-    html, _ = decode_html(page(page_id), content_type)
-    return extract_article(html, row["url"], f"{row['crawl_date'] or '2026-11-01T00:00:00'}+00:00", **kwargs)
-
+from tests.helpers.cli import FAST, newsarchive
+from tests.helpers.pages import ROWS, corpus_page, extract_corpus_page
 
 # -- charsets ----------------------------------------------------------------------------
 
 
 def test_windows_1252_page_served_as_utf8_is_detected():
-    body = page("traf-auto-presse-de-minisuv")  # windows-1252 bytes
+    body = corpus_page("traf-auto-presse-de-minisuv")  # windows-1252 bytes
     with pytest.raises(UnicodeDecodeError):
         body.decode("utf-8")
     text, encoding = decode_html(body, "text/html; charset=utf-8")
@@ -48,18 +33,18 @@ def test_windows_1252_page_served_as_utf8_is_detected():
 
 
 def test_http_charset_beats_a_wrong_meta_charset():
-    text, encoding = decode_html(page("fundus-cn-people-2024-04-24"), "text/html; charset=utf-8")
+    text, encoding = decode_html(corpus_page("fundus-cn-people-2024-04-24"), "text/html; charset=utf-8")
     assert encoding == "utf-8" and "习近平" in text
 
 
 def test_meta_charset_that_does_not_decode_falls_back_to_detection():
     # The page says gb2312 in <meta> but its bytes are UTF-8; no HTTP charset.
-    text, encoding = decode_html(page("fundus-cn-people-2024-04-24"), "text/html")
+    text, encoding = decode_html(corpus_page("fundus-cn-people-2024-04-24"), "text/html")
     assert encoding == "utf-8" and "习近平" in text
 
 
 def test_iso_8859_1_from_meta_reads_as_windows_1252():
-    text, encoding = decode_html(page("traf-die-tagespost-de-demut"), "text/html")
+    text, encoding = decode_html(corpus_page("traf-die-tagespost-de-demut"), "text/html")
     assert encoding == "cp1252" and "\ufffd" not in text
 
 
@@ -74,7 +59,7 @@ def test_undecodable_page_through_the_worker_reads_right():
     job = PageJob(
         "https://www.auto-presse.de/minisuv",
         "2026-11-01T00:00:00Z",
-        page("traf-auto-presse-de-minisuv"),
+        corpus_page("traf-auto-presse-de-minisuv"),
         "text/html; charset=utf-8",
         None,
     )
@@ -87,7 +72,7 @@ def test_undecodable_page_through_the_worker_reads_right():
 
 @pytest.mark.parametrize("page_id", sorted(ROWS))
 def test_every_corpus_page_is_an_article(page_id):
-    article = extract(page_id)
+    article = extract_corpus_page(page_id)
     assert article is not None, page_id
     assert article.word_count >= 40
 
@@ -135,7 +120,7 @@ def test_loopback_home_and_section_pages_are_not_articles():
 
 @pytest.mark.parametrize("page_id", ["fundus-cn-people-2024-04-24", "traf-auto-presse-de-minisuv"])
 def test_article_without_type_signals_is_decided_by_date_and_length(page_id):
-    article = extract(page_id)
+    article = extract_corpus_page(page_id)
     assert article is not None and article.pagetype is None and article.published
 
 
@@ -143,7 +128,7 @@ def test_article_without_type_signals_is_decided_by_date_and_length(page_id):
 
 
 def test_metadata_of_a_news_article():
-    article = extract("fundus-uk-bbc-2026-04-25")
+    article = extract_corpus_page("fundus-uk-bbc-2026-04-25")
     row = ROWS["fundus-uk-bbc-2026-04-25"]["expected"]
     assert article.title == row["title"]
     assert article.published[:10] == row["published"][:10]
@@ -154,7 +139,7 @@ def test_metadata_of_a_news_article():
 
 
 def test_json_ld_headline_wins_over_a_suffixed_og_title():
-    article = extract("fundus-ca-globalnews-2026-05-24")
+    article = extract_corpus_page("fundus-ca-globalnews-2026-05-24")
     assert article.title == ROWS["fundus-ca-globalnews-2026-05-24"]["expected"]["title"]
     assert "Globalnews.ca" not in article.title
 
@@ -202,7 +187,7 @@ def test_site_rules_select_content_remove_blocks_and_pick_title():
 def test_extraction_inputs_and_outputs_pickle():
     rules = SiteRules(content_selector="article", remove_selectors=(".ad",))
     assert pickle.loads(pickle.dumps(rules)) == rules
-    assert pickle.loads(pickle.dumps(extract("fundus-uk-bbc-2026-04-25"))).title
+    assert pickle.loads(pickle.dumps(extract_corpus_page("fundus-uk-bbc-2026-04-25"))).title
 
 
 def _site_list(tmp_path: Path, keys: str, base: str = "https://x.test") -> Path:
@@ -253,5 +238,5 @@ def test_extract_applies_the_sites_selectors_end_to_end(tmp_path):
 
 def test_a_cut_json_ld_headline_is_found_whole_on_the_page():
     # scmp.com's JSON-LD headline ends "... Hong Kong leader..."; its og:title is another line.
-    article = extract("traf-scmp-com-playbook")
+    article = extract_corpus_page("traf-scmp-com-playbook")
     assert article.title == ROWS["traf-scmp-com-playbook"]["expected"]["title"]

@@ -15,7 +15,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.warc.files import list_warc_files
-from tests.conftest import FAST, newsarchive
+from tests.helpers.cli import FAST, newsarchive
 
 ARTICLE = "fundus-uk-bbc-2026-04-25"
 SITE = """

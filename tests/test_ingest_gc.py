@@ -7,12 +7,12 @@ import gc
 
 from archive.store import ingest
 from archive.warc.writer import WarcWriter
-from tests.test_warc import _exchange
+from tests.helpers.warc import exchange
 
 
 def test_extraction_freezes_start_up_objects_and_collects_less(tmp_path, monkeypatch):
     writer = WarcWriter(tmp_path / "warc", warcinfo={"operator": "tests"})
-    writer.write_exchange(_exchange(1, b"<html><body><p>A page.</p></body></html>"))
+    writer.write_exchange(exchange(1, b"<html><body><p>A page.</p></body></html>"))
     writer.close()
     seen = []
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from warcio.archiveiterator import ArchiveIterator
 from archive.demo.site import ROUTES
 from archive.document import check_document
 from archive.warc.files import list_warc_files
-from tests.conftest import BAD_SITE, FAST, newsarchive
+from tests.helpers.cli import FAST, newsarchive
 
 # A page whose JSON-LD headline is not the headline fundus expects (its og:title is); the
 # publisher's fields disagree, so no general rule gets it (README, "Extraction quality").
@@ -29,24 +30,20 @@ def _collapse(text: str | None) -> str:
 
 
 @pytest.fixture(scope="module")
-def crawled(news_site, tmp_path_factory):
-    data = tmp_path_factory.mktemp("data")
-    sites = data / "sites.toml"
-    sites.write_text(news_site.sites_toml(per_route=True, extra=BAD_SITE.format(base=news_site.base)))
-    crawl = newsarchive("crawl", "--sites", sites, *FAST, data=data, check=False)
-    served_first = news_site.served()
-    extract = newsarchive("extract", data=data)
+def crawled(news_site, routes_crawl):
+    """The session's crawl of every route and the bad pages (conftest.py), exported."""
+    data = routes_crawl.data
     export = newsarchive("export", data=data)
     db = sqlite3.connect(data / "news.db")
     db.row_factory = sqlite3.Row
     log = "".join(p.read_text() for p in sorted((data / "logs").glob("*-crawl.log")))
     yield SimpleNamespace(
         data=data,
-        sites=sites,
-        crawl=crawl,
-        extract=extract,
+        sites=routes_crawl.sites,
+        crawl=routes_crawl.crawl,
+        extract=routes_crawl.extract,
         export=export,
-        served=served_first,
+        served=routes_crawl.served,
         db=db,
         log=log,
         site=news_site,
@@ -189,10 +186,11 @@ def test_crawl_run_is_recorded(crawled):
     assert files == [p.name for p in list_warc_files(crawled.data / "warc")]
 
 
-def test_second_crawl_fetches_no_known_article(crawled):
+def test_second_crawl_fetches_no_known_article(crawled, tmp_path):
+    data = shutil.copytree(crawled.data, tmp_path / "data")  # the shared archive stays as crawled once
     site = crawled.site
     already = len(site.served())
-    second = newsarchive("crawl", "--sites", crawled.sites, *FAST, data=crawled.data, check=False)
+    second = newsarchive("crawl", "--sites", crawled.sites, *FAST, data=data, check=False)
     paths = [r.path for r in site.served()[already:]]
     assert not [p for p in paths if p.startswith("/news/")], paths
     for path in (
@@ -205,8 +203,8 @@ def test_second_crawl_fetches_no_known_article(crawled):
     ):
         assert path in paths
     assert "known articles skipped" in second.stdout
-    newsarchive("extract", data=crawled.data)
-    assert crawled.db.execute("SELECT count(*) FROM crawls").fetchone()[0] == 2
+    newsarchive("extract", data=data)
+    assert sqlite3.connect(data / "news.db").execute("SELECT count(*) FROM crawls").fetchone()[0] == 2
 
 
 def test_data_dir_layout(crawled):

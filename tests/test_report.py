@@ -6,17 +6,14 @@ import sqlite3
 
 from lxml import etree
 
-from tests.conftest import FAST, newsarchive
+from tests.helpers.cli import newsarchive
 
 
-def test_report_charts_every_non_duplicate_article(news_site, tmp_path):
-    sites = tmp_path / "sites.toml"
-    sites.write_text(news_site.sites_toml(per_route=True))
-    newsarchive("crawl", "--sites", sites, *FAST, data=tmp_path)
-    newsarchive("extract", data=tmp_path)
-    result = newsarchive("report", "--days", "3660", data=tmp_path)
-    page = (tmp_path / "report.html").read_text()
-    db = sqlite3.connect(tmp_path / "news.db")
+def test_report_charts_every_non_duplicate_article(routes_crawl):
+    data = routes_crawl.data  # the session's crawl of every route, extracted (conftest.py)
+    result = newsarchive("report", "--days", "3660", data=data)
+    page = (data / "report.html").read_text()
+    db = sqlite3.connect(data / "news.db")
     total = db.execute(
         "SELECT count(*) FROM articles WHERE duplicate_of IS NULL"
         " AND substr(coalesce(published, first_seen), 1, 10)"

@@ -12,7 +12,7 @@ import pytest
 from archive.store.ingest import Shard
 from archive.store.schema import SCHEMA
 from archive.warc.files import list_warc_files
-from tests.conftest import FAST, newsarchive
+from tests.helpers.cli import newsarchive
 
 SHARDS = 3
 
@@ -38,14 +38,10 @@ def _rows(db: Path) -> dict[str, list[tuple]]:
 
 
 @pytest.fixture(scope="module")
-def sharded(news_site, tmp_path_factory):
-    """One crawl cut into many small WARC files, extracted plainly and in 3 shards."""
+def sharded(rotated_crawl, tmp_path_factory):
+    """One crawl cut into many small WARC files (conftest.py), extracted plainly and in 3 shards."""
     root = tmp_path_factory.mktemp("shards")
-    crawl = root / "crawl"
-    sites = root / "sites.toml"
-    sites.write_text(news_site.sites_toml())
-    newsarchive("crawl", "--sites", sites, *FAST, "-s", "WARC_MAX_SIZE=100000", data=crawl)
-    warcs = list_warc_files(crawl / "warc")
+    warcs = list_warc_files(rotated_crawl.data / "warc")
     plain = root / "plain"
     newsarchive("extract", *warcs, data=plain)
     shard_dirs = []

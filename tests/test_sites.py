@@ -8,7 +8,7 @@ import pytest
 
 from crawler.sites import SiteListError, load_sites
 from crawler.urls import is_article_url, is_wanted
-from tests.conftest import newsarchive
+from tests.helpers.cli import newsarchive
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -10,22 +10,17 @@ import shutil
 import sqlite3
 import struct
 import subprocess
-import sys
 import termios
 
 import pytest
 
-from tests.conftest import BAD_SITE, FAST, newsarchive
+from tests.helpers.cli import command, newsarchive
 
 
 @pytest.fixture(scope="module")
-def crawled(news_site, tmp_path_factory):
-    data = tmp_path_factory.mktemp("data")
-    sites = data / "sites.toml"
-    sites.write_text(news_site.sites_toml(per_route=True, extra=BAD_SITE.format(base=news_site.base)))
-    newsarchive("crawl", "--sites", sites, *FAST, data=data, check=False)
-    newsarchive("extract", data=data)
-    return data
+def crawled(routes_crawl):
+    """The session's crawl of every route and the bad pages, extracted (conftest.py)."""
+    return routes_crawl.data
 
 
 def test_stats_summarises_the_archive(crawled):
@@ -62,9 +57,10 @@ def test_stats_on_a_file_that_is_not_a_store_says_so(tmp_path):
 
 
 def _extract_copy(crawled, tmp_path, stderr) -> subprocess.CompletedProcess:
+    """A real process: whether its stderr is a terminal is what these tests are about."""
     shutil.copytree(crawled / "warc", tmp_path / "warc")
-    command = [sys.executable, "-m", "archive", "extract", "--data", str(tmp_path)]
-    return subprocess.run(command, stdout=subprocess.PIPE, stderr=stderr, timeout=300)
+    argv = command("extract", data=tmp_path)
+    return subprocess.run(argv, stdout=subprocess.PIPE, stderr=stderr, timeout=300)
 
 
 def test_extract_shows_progress_on_a_terminal(crawled, tmp_path):

@@ -8,27 +8,13 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive.warc.files import list_warc_files
 from archive.warc.reader import iter_records
-from archive.warc.writer import Exchange, WarcWriter
-
-
-def _exchange(n: int, body: bytes = b"<html>hello</html>") -> Exchange:
-    return Exchange(
-        url=f"http://127.0.0.1:1/page?n={n}",
-        method="GET",
-        request_target=f"/page?n={n}",
-        request_headers=[("Host", "127.0.0.1:1"), ("User-Agent", "newsarchive/test")],
-        protocol="HTTP/1.1",
-        status=200,
-        reason="OK",
-        response_headers=[("Content-Type", "text/html"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")],
-        body=body,
-        ip_address="127.0.0.1",
-    )
+from archive.warc.writer import WarcWriter
+from tests.helpers.warc import exchange
 
 
 def test_round_trip_keeps_headers_status_line_and_request(tmp_path):
     writer = WarcWriter(tmp_path, warcinfo={"operator": "tests"})
-    response_id = writer.write_exchange(_exchange(1)).record_id
+    response_id = writer.write_exchange(exchange(1)).record_id
     assert writer.current_path.name.endswith(".warc.gz.open")
     (path,) = writer.close()
     assert path.name.endswith(".warc.gz") and list_warc_files(tmp_path) == [path]
@@ -53,7 +39,7 @@ def test_round_trip_keeps_headers_status_line_and_request(tmp_path):
 def test_rotation_at_max_size(tmp_path):
     writer = WarcWriter(tmp_path, max_size=3000)
     for n in range(10):
-        writer.write_exchange(_exchange(n, body=b"x" * 2000))
+        writer.write_exchange(exchange(n, body=b"x" * 2000))
     files = writer.close()
     assert len(files) >= 3 and len(set(files)) == len(files)
     assert sum(1 for p in files for r in iter_records(p) if r.type == "response") == 10
@@ -63,7 +49,7 @@ def test_rotation_at_max_size(tmp_path):
 def test_open_file_is_readable_up_to_its_last_whole_record(tmp_path):
     writer = WarcWriter(tmp_path)
     for n in range(3):
-        writer.write_exchange(_exchange(n))
+        writer.write_exchange(exchange(n))
     path = writer.current_path  # never closed, as after SIGKILL
     with open(path, "ab") as fh:
         fh.write(b"\x1f\x8b\x08\x00partial")  # a record cut short
@@ -76,7 +62,7 @@ def test_open_file_is_readable_up_to_its_last_whole_record(tmp_path):
 def test_reading_from_an_offset(tmp_path):
     writer = WarcWriter(tmp_path)
     for n in range(3):
-        writer.write_exchange(_exchange(n))
+        writer.write_exchange(exchange(n))
     (path,) = writer.close()
     records = list(iter_records(path))
     later = list(iter_records(path, records[3].offset))
@@ -94,7 +80,7 @@ def test_a_file_that_is_not_a_warc_is_an_error_not_a_crash(tmp_path):
 def test_a_corrupt_record_in_the_middle_does_not_hide_the_rest(tmp_path):
     writer = WarcWriter(tmp_path)
     for n in range(6):
-        writer.write_exchange(_exchange(n, body=f"<html>page {n}</html>".encode() * 50))
+        writer.write_exchange(exchange(n, body=f"<html>page {n}</html>".encode() * 50))
     (path,) = writer.close()
     records = list(iter_records(path))
     victim = records[5]  # the third response
@@ -111,7 +97,7 @@ def test_a_corrupt_record_in_the_middle_does_not_hide_the_rest(tmp_path):
 def test_an_uncompressed_warc_reads_whole_without_errors(tmp_path):
     writer = WarcWriter(tmp_path)
     for n in range(3):
-        writer.write_exchange(_exchange(n))
+        writer.write_exchange(exchange(n))
     (closed,) = writer.close()
     plain = tmp_path / "plain.warc"
     plain.write_bytes(gzip.decompress(closed.read_bytes()))

@@ -21,7 +21,7 @@ from archive.warc.reader import iter_records
 from archive.warc.verify import verify
 from archive.warc.writer import Exchange, WarcWriter
 from crawler.middlewares import WarcArchiveMiddleware
-from tests.test_warc import _exchange as plain_exchange
+from tests.helpers.warc import exchange as plain_exchange
 
 CORPUS = CORPUS_DIR / "pages"
 
