@@ -14,10 +14,12 @@ import io
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from lxml import etree
 from scrapy.utils.sitemap import sitemap_urls_from_robots
+
+from crawler.urls import absolute_url, is_http
 
 FEED_ITEM_LINKS = etree.XPath(
     "//*[local-name()='item']/*[local-name()='link']/text()"
@@ -39,6 +41,21 @@ class Found:
     sitemaps: list[str] = field(default_factory=list)
     dates: dict[str, str] = field(default_factory=dict)  # URL -> lastmod or news:publication_date
     warning: str | None = None  # readable, but only in recovery mode
+    malformed: list[str] = field(default_factory=list)  # entries no URL could be made of: skipped
+    not_http: list[str] = field(default_factory=list)  # file://, ftp://, ...: never requested
+
+    def resolve(self, link: str, base: str) -> str | None:
+        """``link`` as an absolute http(s) URL, or None (and noted) when it is not one:
+        one bad entry costs that entry only, never the document."""
+        try:
+            url = absolute_url(link, base)
+        except ValueError:
+            self.malformed.append(link)
+            return None
+        if not is_http(url):
+            self.not_http.append(url)
+            return None
+        return url
 
 
 # Hostile XML stays inert: no entity expansion, no DTD or network fetches, no huge trees.
@@ -71,14 +88,12 @@ def read_feed(body: bytes, base_url: str) -> Found:
     local = etree.QName(root).localname
     if local not in FEED_ROOTS:
         raise DiscoveryError(f"not an RSS or Atom feed (root element <{local}>)")
-    urls = []
-    for link in FEED_ITEM_LINKS(root):
-        url = urljoin(base_url, str(link).strip())
-        if urlsplit(url).scheme in ("http", "https") and url not in urls:
-            urls.append(url)
-    if not urls and warning:
+    found = Found(warning=warning)
+    urls = (found.resolve(str(link), base_url) for link in FEED_ITEM_LINKS(root))
+    found.articles = list(dict.fromkeys(url for url in urls if url))  # in order, once each
+    if not found.articles and warning:
         raise DiscoveryError(warning)
-    return Found(articles=urls, warning=warning)
+    return found
 
 
 def sitemap_body(body: bytes, max_size: int) -> bytes:
@@ -110,7 +125,11 @@ def read_sitemap(body: bytes, url: str, max_size: int) -> Found:
     a first crawl how far back to reach.
     """
     if urlsplit(url).path.endswith("/robots.txt"):
-        return Found(sitemaps=list(sitemap_urls_from_robots(body, base_url=url)))
+        found = Found()
+        for line in sitemap_urls_from_robots(body):  # without a base: each line resolved on its own
+            if sitemap := found.resolve(line, url):
+                found.sitemaps.append(sitemap)
+        return found
     try:
         xml = sitemap_body(body, max_size)
     except OSError as exc:  # truncated or corrupt gzip, or over the size cap
@@ -136,9 +155,9 @@ def read_sitemap(body: bytes, url: str, max_size: int) -> Found:
             element.clear()
             while element.getprevious() is not None:  # drop entries already read
                 del element.getparent()[0]
-            if not fields.get("loc"):
+            loc = found.resolve(fields["loc"], url) if fields.get("loc") else None
+            if loc is None:
                 continue
-            loc = urljoin(url, fields["loc"])
             date = fields.get("publication_date") or fields.get("lastmod") or None
             if date:
                 found.dates[loc] = date

@@ -32,8 +32,14 @@ SITEMAP_MAX_SIZE = 64 * 1024 * 1024  # cap on a gunzipped sitemap
 RETRY_TIMES = 2
 REDIRECT_MAX_TIMES = 10
 
-# Archive what arrived even when the connection dropped early; extraction copes.
+# Archive what arrived even when the connection dropped early: the WARC middleware marks
+# such a record `WARC-Truncated: disconnect`, so it is never taken for the whole page.
 DOWNLOAD_FAIL_ON_DATALOSS = False
+
+# Only http(s) is ever fetched: a file:// URL in a hostile sitemap would otherwise read the
+# crawler's own disk into the archive. (The spider refuses other schemes too; this is the
+# second lock.)
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 
 # Ask only for codings every WARC tool can undo: gzip and deflate. Scrapy's default also
 # offers zstd, which warcio cannot decode, and br, which warcio 1.8.1 decodes only with the

@@ -1,20 +1,29 @@
 """The site list (``seeds/sites.toml``): loading and validation.
 
 Every mistake is reported before anything is fetched, naming the file, the site and the
-key, because a typo found after an hour of crawling is an hour lost.
+key, because a typo found after an hour of crawling is an hour lost. Values are checked
+for range and characters too: a name or User-Agent with a newline would end up in WARC
+and HTTP headers, and a day count past a datetime's range stops every request.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit
 
+import re2
 from cssselect import GenericTranslator, SelectorError
+from w3lib.url import safe_url_string
 
-NAME_PATTERN = re.compile(r"^[a-z0-9_-]+$")
+NAME_PATTERN = re.compile(r"[a-z0-9_-]+")  # fullmatch: `$` would let a trailing newline through
+CONTROL_CHARS = re.compile(r"[\x00-\x20\x7f]")  # in a URL or domain: none, not even a space
+HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")  # in a header value (User-Agent): no control chars
+HOST_PATTERN = re.compile(r"[a-z0-9._:-]+")  # a host as requests carry it (IDNA, IPv6 unbracketed)
 LIST_KEYS = ("start_urls", "feeds", "sitemaps", "allowed_domains", "allow", "deny")
 URL_KEYS = ("start_urls", "feeds", "sitemaps")
 DEFAULTS = {
@@ -33,11 +42,48 @@ DEFAULTS = {
     "title_selector": None,  # CSS: the element holding the headline
 }
 SELECTOR_KEYS = ("content_selector", "title_selector")
+# Bounds of the numeric keys: (lowest, highest, what it counts). A century of days is the
+# most a datetime computation around "now" is safe with.
+RANGES: dict[str, tuple[int | float, int | float, str]] = {
+    "max_depth": (0, 100, "a whole number"),
+    "silent_after_runs": (0, 100_000, "a whole number"),
+    "concurrency": (1, 1_000, "a whole number"),
+    "max_age_days": (0, 36_500, "a whole number of days"),
+    "refetch_after_days": (0, 36_500, "a whole number of days"),
+    "download_maxsize": (0, 1 << 40, "a whole number of bytes"),
+    "download_delay": (0, 3_600, "a number of seconds"),
+    "download_timeout": (0.001, 3_600, "a number of seconds"),
+}
+WHOLE_KEYS = frozenset(k for k, (_, _, unit) in RANGES.items() if unit.startswith("a whole"))
 KNOWN_KEYS = frozenset({"name", *LIST_KEYS, *DEFAULTS})
 
 
 class SiteListError(ValueError):
     """A site list that cannot be used; the message names file, site and key."""
+
+
+class Pattern(Protocol):
+    """A compiled ``allow``/``deny`` regex (RE2)."""
+
+    pattern: str
+
+    def search(self, text: str) -> object: ...
+
+
+# RE2 runs in time linear in the text, so a `(a+)+$` rule cannot hang the crawl on a crafted
+# link; its errors are raised, not also logged to stderr.
+RE2_OPTIONS = re2.Options()
+RE2_OPTIONS.log_errors = False
+
+
+@functools.lru_cache(maxsize=4096)  # a crawl meets few hosts, each in thousands of URLs
+def host_key(host: str) -> str:
+    """``host`` as the crawl's requests carry it, for comparisons: lowercase, IDNA (punycode)
+    as w3lib's ``safe_url_string`` (which Scrapy's ``Request`` applies) writes it, no final dot.
+    Raises ``ValueError`` for what no URL could carry."""
+    if ":" in host:  # an IPv6 literal: no IDNA
+        return host.lower()
+    return (urlsplit(safe_url_string(f"http://{host}/")).hostname or "").rstrip(".")
 
 
 @dataclass(frozen=True)
@@ -47,8 +93,8 @@ class Site:
     feeds: tuple[str, ...]
     sitemaps: tuple[str, ...]
     allowed_domains: tuple[str, ...]
-    allow: tuple[re.Pattern, ...]
-    deny: tuple[re.Pattern, ...]
+    allow: tuple[Pattern, ...]
+    deny: tuple[Pattern, ...]
     obey_robots: bool
     max_depth: int
     download_delay: float | None = None
@@ -65,13 +111,13 @@ class Site:
 
     def hosts(self) -> set[str]:
         """The hosts its URLs are on: Scrapy's download slots, for per-site politeness."""
-        return {urlsplit(u).hostname for u in (*self.start_urls, *self.feeds, *self.sitemaps)}
+        return {host_key(urlsplit(u).hostname) for u in (*self.start_urls, *self.feeds, *self.sitemaps)}
 
     def is_denied(self, url: str) -> bool:
         return any(p.search(url) for p in self.deny)
 
     def is_allowed_host(self, url: str) -> bool:
-        host = (urlsplit(url).hostname or "").lower()
+        host = host_key(urlsplit(url).hostname or "")
         return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
 
 
@@ -93,14 +139,60 @@ def _string_list(path: Path, where: str, key: str, value: object) -> tuple[str, 
     return tuple(value)
 
 
-def _compile(path: Path, where: str, key: str, patterns: tuple[str, ...]) -> tuple[re.Pattern, ...]:
+def _compile(path: Path, where: str, key: str, patterns: tuple[str, ...]) -> tuple[Pattern, ...]:
     compiled = []
     for pattern in patterns:
         try:
-            compiled.append(re.compile(pattern))
-        except re.error as exc:
-            raise _fail(path, where, f"key {key!r}: bad regex {pattern!r}: {exc}") from None
+            compiled.append(re2.compile(pattern, RE2_OPTIONS))
+        except re2.error as exc:
+            reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+            raise _fail(
+                path,
+                where,
+                f"key {key!r}: bad regex {pattern!r}: {reason} (regexes run on RE2, in linear time: "
+                "no backreferences or lookaround)",
+            ) from None
     return tuple(compiled)
+
+
+def _urls(path: Path, where: str, key: str, urls: tuple[str, ...]) -> None:
+    for url in urls:
+        try:
+            parts = urlsplit(url)
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+        except ValueError:  # a bad IPv6 literal or port
+            ok = False
+        if not ok or CONTROL_CHARS.search(url):
+            raise _fail(path, where, f"key {key!r}: not an http(s) URL: {url!r}")
+
+
+def _domains(path: Path, where: str, domains: tuple[str, ...]) -> tuple[str, ...]:
+    keys = []
+    for domain in domains:
+        try:
+            key = host_key(domain.lstrip("."))
+        except ValueError:
+            key = ""
+        if (
+            CONTROL_CHARS.search(domain)
+            or any(c in domain for c in "/@?#")
+            or not HOST_PATTERN.fullmatch(key)
+        ):
+            raise _fail(path, where, f"key 'allowed_domains': not a domain name: {domain!r}")
+        keys.append(key)
+    return tuple(keys)
+
+
+def _numbers(path: Path, where: str, merged: dict) -> dict:
+    """The numeric keys, each checked for type and range."""
+    for key, (low, high, unit) in RANGES.items():
+        value = merged[key]
+        kinds = int if key in WHOLE_KEYS else int | float
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, kinds) or not low <= value <= high
+        ):
+            raise _fail(path, where, f"key {key!r} must be {unit} from {low} to {high:,}, got {value!r}")
+    return {key: merged[key] for key in RANGES}
 
 
 def _selectors(path: Path, where: str, merged: dict) -> dict:
@@ -124,62 +216,37 @@ def _build_site(path: Path, index: int, raw: dict, defaults: dict) -> Site:
     name = raw.get("name")
     where = f"site {name!r}" if isinstance(name, str) else f"site #{index + 1}"
     _check_keys(path, where, raw, KNOWN_KEYS)
-    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
         raise _fail(path, where, "key 'name' must match [a-z0-9_-]+")
     merged = {**DEFAULTS, **defaults, **raw}
     lists = {key: _string_list(path, where, key, merged.get(key, [])) for key in LIST_KEYS}
     for key in URL_KEYS:
-        for url in lists[key]:
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise _fail(path, where, f"key {key!r}: not an http(s) URL: {url!r}")
+        _urls(path, where, key, lists[key])
     if not any(lists[key] for key in URL_KEYS):
         raise _fail(path, where, "no URL at all: give start_urls, feeds or sitemaps")
     if not isinstance(merged["obey_robots"], bool):
         raise _fail(path, where, "key 'obey_robots' must be true or false")
-    max_depth = merged["max_depth"]
-    if isinstance(max_depth, bool) or not isinstance(max_depth, int) or max_depth < 0:
-        raise _fail(path, where, "key 'max_depth' must be a whole number >= 0")
-    delay, concurrency = merged["download_delay"], merged["concurrency"]
-    if delay is not None and (isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0):
-        raise _fail(path, where, "key 'download_delay' must be a number of seconds >= 0")
-    timeout = merged["download_timeout"]
-    if timeout is not None and (
-        isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
+    user_agent = merged["user_agent"]
+    if user_agent is not None and (
+        not isinstance(user_agent, str) or not user_agent.strip() or HEADER_UNSAFE.search(user_agent)
     ):
-        raise _fail(path, where, "key 'download_timeout' must be a number of seconds > 0")
-    if merged["user_agent"] is not None and (
-        not isinstance(merged["user_agent"], str) or not merged["user_agent"]
-    ):
-        raise _fail(path, where, "key 'user_agent' must be a non-empty string")
+        raise _fail(path, where, "key 'user_agent' must be a non-empty string without control characters")
+    numbers = _numbers(path, where, merged)
     selectors = _selectors(path, where, merged)
-    for key in ("concurrency", "silent_after_runs", "max_age_days", "refetch_after_days", "download_maxsize"):
-        value = merged[key]
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            raise _fail(path, where, f"key {key!r} must be a whole number >= 0")
-    if concurrency == 0:
-        raise _fail(path, where, "key 'concurrency' must be at least 1")
-    domains = lists["allowed_domains"] or tuple(
-        sorted({urlsplit(u).hostname.lower() for key in URL_KEYS for u in lists[key]})
+    domains = _domains(path, where, lists["allowed_domains"]) or tuple(
+        sorted({host_key(urlsplit(u).hostname) for key in URL_KEYS for u in lists[key]})
     )
     return Site(
         name=name,
         start_urls=lists["start_urls"],
         feeds=lists["feeds"],
         sitemaps=lists["sitemaps"],
-        allowed_domains=tuple(d.lower().lstrip(".") for d in domains),
+        allowed_domains=domains,
         allow=_compile(path, where, "allow", lists["allow"]),
         deny=_compile(path, where, "deny", lists["deny"]),
         obey_robots=merged["obey_robots"],
-        max_depth=max_depth,
-        download_delay=delay,
-        concurrency=concurrency,
-        silent_after_runs=merged["silent_after_runs"],
-        max_age_days=merged["max_age_days"],
-        refetch_after_days=merged["refetch_after_days"],
-        user_agent=merged["user_agent"],
-        download_timeout=timeout,
-        download_maxsize=merged["download_maxsize"],
+        user_agent=user_agent,
+        **numbers,
         **selectors,
     )
 

@@ -9,7 +9,7 @@ rarely have.
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urldefrag, urlsplit
+from urllib.parse import parse_qsl, urldefrag, urljoin, urlsplit
 
 from w3lib.url import url_query_cleaner
 
@@ -61,18 +61,30 @@ TRACKING_PARAMS = frozenset(
 )
 
 
+# Session ids servers put in links for cookieless clients: a new one per response, so every
+# page would be a new URL each time it is linked (a site explodes many-fold).
+SESSION_PARAMS = frozenset(
+    {"jsessionid", "phpsessid", "sid", "sessionid", "session_id", "sessid", "aspsessionid", "zenid", "oscsid"}
+)
+# The same as a path parameter (`/a;jsessionid=XYZ?q`): by hand, since w3lib cleans queries only.
+SESSION_PATH_PARAM = re.compile(r";(?:" + "|".join(SESSION_PARAMS) + r")=[^/?#;]*", re.IGNORECASE)
+
+
 def is_tracking_param(name: str) -> bool:
     name = name.lower()
-    return name.startswith(("utm_", "pk_", "mtm_")) or name in TRACKING_PARAMS
+    return name.startswith(("utm_", "pk_", "mtm_")) or name in TRACKING_PARAMS or name in SESSION_PARAMS
 
 
 def clean_url(url: str) -> str:
-    """``url`` without its #fragment and tracking parameters (utm_*, fbclid, ...).
+    """``url`` without its #fragment, tracking parameters (utm_*, fbclid, ...) and session ids
+    (jsessionid, PHPSESSID, sid, ... in the query or as a ``;name=`` path parameter).
 
     Requests are made for the clean URL, so the variants of one article that feeds and
     share links spread are fetched, archived and recognised as one.
     """
     url = urldefrag(url)[0]
+    if ";" in url:
+        url = SESSION_PATH_PARAM.sub("", url)
     query = urlsplit(url).query
     if not query:
         return url
@@ -80,6 +92,25 @@ def clean_url(url: str) -> str:
     if not tracking:
         return url
     return url_query_cleaner(url, tracking, remove=True, unique=False)
+
+
+def absolute_url(link: str, base: str) -> str:
+    """``link`` made absolute against ``base``; raises ``ValueError`` for a malformed URL
+    (a bad IPv6 literal such as ``https://[SITE_URL]/``, a port out of range, no host)."""
+    url = link.strip()
+    parts = urlsplit(url)
+    if not parts.scheme:  # relative: joined (an absolute link is most of a sitemap, and joining costs)
+        url = urljoin(base, url)
+        parts = urlsplit(url)
+    parts.port  # noqa: B018 (parsed on access: raises for a bad port, as Scrapy's Request would)
+    if parts.scheme in ("http", "https") and not parts.hostname:
+        raise ValueError(f"no host in {url!r}")
+    return url
+
+
+def is_http(url: str) -> bool:
+    """Only http(s) is ever requested: a ``file://`` URL would read the crawler's own disk."""
+    return urlsplit(url).scheme in ("http", "https")
 
 
 def looks_like_article(url: str) -> bool:
@@ -101,8 +132,5 @@ def is_article_url(url: str, site: Site) -> bool:
 def is_wanted(url: str, site: Site) -> bool:
     """True when ``url`` may be requested at all for ``site``."""
     return (
-        urlsplit(url).scheme in ("http", "https")
-        and site.is_allowed_host(url)
-        and not site.is_denied(url)
-        and not NEVER_FETCH.search(url)
+        is_http(url) and site.is_allowed_host(url) and not site.is_denied(url) and not NEVER_FETCH.search(url)
     )
