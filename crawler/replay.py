@@ -23,9 +23,10 @@ logger = logging.getLogger(__name__)
 
 
 def response_from_record(record: WarcRecord, body: bytes, request: Request, decode: bool = False) -> Response:
-    """A Scrapy response rebuilt from an archived one. With ``decode``, the body's
-    Content-Encoding is undone here (for callers past HttpCompressionMiddleware)."""
-    skip = ("content-encoding", "content-length") if decode else ()
+    """A Scrapy response rebuilt from an archived one, ``body`` its entity (chunked framing
+    undone, as ``ArchiveIndex.lookup`` gives it). With ``decode``, Content-Encoding is undone
+    here too (for callers past HttpCompressionMiddleware)."""
+    skip = ("transfer-encoding", "content-encoding", "content-length") if decode else ("transfer-encoding",)
     if decode:
         body, _ = undo_content_encoding(body, record.http_header("Content-Encoding"))
     headers = Headers()

@@ -12,8 +12,9 @@ import sqlite3
 from pathlib import Path
 from typing import NamedTuple
 
+from archive.store.files import FileTable
 from archive.store.readonly import DB_NAME, open_readonly
-from archive.warc.files import OPEN_SUFFIX, closed_name, list_warc_files
+from archive.warc.files import OPEN_SUFFIX, list_warc_files
 from archive.warc.reader import WarcRecord, iter_records, read_record_at
 
 
@@ -30,7 +31,7 @@ class ArchiveIndex:
         self.latest: dict[str, Capture] = {}  # url -> its latest capture
         self.latest_ok: dict[str, Capture] = {}  # url -> its latest 2xx capture
         self.payloads: dict[str, tuple[str, str]] = {}  # payload digest -> (url, date) of its first 200
-        progress: dict[str, int] = {}
+        files = FileTable([])
         conn = open_readonly(data_dir / DB_NAME)
         if conn is not None:
             try:
@@ -39,13 +40,17 @@ class ArchiveIndex:
                     " ORDER BY fetched_at"
                 ):
                     self._add(*row)
-                progress = dict(conn.execute("SELECT name, read_to FROM warc_files"))
+                files = FileTable.of(conn)
             except sqlite3.OperationalError:
                 pass  # a store without tables yet
             finally:
                 conn.close()
+        self.paths = {name: Path(row["path"]) for name, row in files.rows.items() if row.get("path")}
         for path in list_warc_files(self.warc_dir):
-            for record in iter_records(path, progress.get(closed_name(path), 0), with_payload=False):
+            known = files.match(path)  # the store's name for the file, and how far it has read it
+            self.paths[known.name] = path
+            for record in iter_records(path, known.read_to, with_payload=False, digests=False):
+                record.file = known.name
                 if record.type in ("response", "revisit"):
                     self._add(
                         record.url,
@@ -72,20 +77,22 @@ class ArchiveIndex:
         return len(self.latest)
 
     def _read(self, name: str, offset: int) -> WarcRecord:
-        path = self.warc_dir / name
+        path = self.paths.get(name) or self.warc_dir / name
         if not path.exists():
-            path = self.warc_dir / (name + OPEN_SUFFIX)
+            path = path.with_name(path.name + OPEN_SUFFIX)
         return read_record_at(path, offset)
 
     def lookup(self, url: str, ok_only: bool = False) -> tuple[WarcRecord, bytes] | None:
         """The latest record for ``url`` (with ``ok_only``, its latest 2xx) and its HTTP
-        body (a revisit's from its original)."""
+        entity as a server sends it: chunked framing undone, Content-Encoding intact (a
+        revisit's from its original)."""
         found = (self.latest_ok if ok_only else self.latest).get(url)
         if found is None:
             return None
         record = self._read(found.file, found.offset)
-        body = record.payload
-        if record.type == "revisit":
-            original = self.latest_ok.get(record.headers.get("WARC-Refers-To-Target-URI", ""))
-            body = self._read(original.file, original.offset).payload if original else b""
-        return record, body
+        if record.type != "revisit":
+            return record, record.entity()
+        original = self.latest_ok.get(record.headers.get("WARC-Refers-To-Target-URI") or record.url)
+        if original is None or (original.file, original.offset) == (found.file, found.offset):
+            return record, b""
+        return record, self._read(original.file, original.offset).entity()

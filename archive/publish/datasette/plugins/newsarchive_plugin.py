@@ -113,13 +113,13 @@ def _warc_path(db, warc_file: str) -> Path | None:
 
 
 def _read_capture(path: Path, offset: int):
-    """The WARC record and its body with Content-Encoding undone, or an error Response."""
-    from archive.warc.body import BodyDecodingError, undo_content_encoding
+    """The WARC record and its body with chunking and Content-Encoding undone, or an error Response."""
+    from archive.warc.body import BodyDecodingError
     from archive.warc.reader import read_record_at
 
     try:
         record = read_record_at(path, offset)
-        body, _ = undo_content_encoding(record.payload, record.http_header("Content-Encoding"))
+        body, _ = record.body()
     except ValueError as exc:  # BodyDecodingError is one too
         kind = "body cannot be decoded" if isinstance(exc, BodyDecodingError) else "record cannot be read"
         return None, _error(500, f"the archived {kind}: {exc}")
@@ -150,7 +150,7 @@ async def capture(request, datasette) -> Response:
         if original is None or (original["warc_file"], original["warc_offset"]) == (warc_file, offset):
             return _error(404, f"the revisit at {warc_file}:{offset} has no original capture in the store")
         return Response.redirect(capture_path(datasette, original["warc_file"], original["warc_offset"]))
-    content_type = record.http_header("Content-Type") or "application/octet-stream"
+    content_type = record.http_header("Content-Type") or record.mime or "application/octet-stream"
     return Response(body, status=200, headers=dict(CAPTURE_HEADERS), content_type=content_type)
 
 
