@@ -155,7 +155,10 @@ def _crawl(
         f"file(s) under {data_dir / 'warc'}; {stats.get('newsarchive/fetch_errors', 0)} fetch errors; "
         f"{stats.get('newsarchive/unchanged', 0)} unchanged (304); "
         f"{stats.get('newsarchive/known_skipped', 0)} known articles skipped; "
-        f"log: {stats.get('newsarchive/log_file')}"
+        f"{stats.get('newsarchive/truncated', 0)} cut short; "
+        f"{stats.get('newsarchive/malformed_urls', 0) + stats.get('newsarchive/not_http_urls', 0)} malformed "
+        f"or non-http URLs skipped; {stats.get('newsarchive/validators_unread', 0)} sent without validators "
+        f"(archived copy unreadable); log: {stats.get('newsarchive/log_file')}"
     )
     for line in crawl_site_lines(stats):
         _say(line)
@@ -177,8 +180,9 @@ def _echo_ingest(report: IngestReport, data_dir: Path) -> int:
     _say(
         f"extract: {report.records} records from {report.files_read} WARC file(s): "
         f"{report.captures} captures, {report.articles} article rows, {report.crawls} crawl runs, "
-        f"{report.fetch_errors} fetch errors, {report.duplicates} duplicates; "
-        f"{report.seconds:.1f}s -> {data_dir / DB_NAME}"
+        f"{report.fetch_errors} fetch errors, {report.duplicates} duplicates, {report.revisits} revisits; "
+        f"{report.digest_mismatches} records kept with a digest mismatch, {len(report.errors)} unreadable "
+        f"spots; {report.seconds:.1f}s -> {data_dir / DB_NAME}"
     )
     for warning in report.warnings[:20]:
         click.echo(f"extract: note: {warning}", err=True)
@@ -186,7 +190,7 @@ def _echo_ingest(report: IngestReport, data_dir: Path) -> int:
         click.echo(f"extract: ... and {len(report.warnings) - 20} more notes", err=True)
     for error in report.errors:
         click.echo(f"extract: error: {error.file} at offset {error.offset}: {error.message}", err=True)
-    return EXIT_PARTIAL if report.errors else EXIT_OK
+    return EXIT_PARTIAL if report.errors or report.digest_mismatches else EXIT_OK
 
 
 def _export(data_dir: Path, out: Path | None, match: str | None, include_duplicates: bool) -> int:
@@ -299,12 +303,16 @@ def extract(
 
     Records already read are skipped, so running it again adds nothing.
     """
+    from archive.store.files import RebuildError
     from archive.store.ingest import ingest
 
     rules = _site_rules(sites_file or (DEFAULT_SITES if DEFAULT_SITES.exists() else None))
-    report = ingest(
-        data_dir, list(paths) or None, workers=workers, rebuild=rebuild, shard=shard, site_rules=rules
-    )
+    try:
+        report = ingest(
+            data_dir, list(paths) or None, workers=workers, rebuild=rebuild, shard=shard, site_rules=rules
+        )
+    except RebuildError as exc:
+        _fail(f"extract --rebuild: {exc}; nothing changed", EXIT_CONFIG)
     sys.exit(_echo_ingest(report, data_dir))
 
 
@@ -445,8 +453,10 @@ def index(data_dir: Path) -> None:
     """
     from archive.warc.index import write_cdxj_index
 
-    path, lines = write_cdxj_index(data_dir / "warc")
+    path, lines, left_out = write_cdxj_index(data_dir / "warc")
     click.echo(f"index: {lines} records -> {path}")
+    for skipped in left_out:
+        click.echo(f"index: left out {skipped.name}: a WACZ (it has its own index) or not a WARC/ARC file")
 
 
 @main.command()
@@ -494,6 +504,42 @@ def report(out: Path | None, days: int, data_dir: Path) -> None:
     except FileNotFoundError as exc:
         _fail(str(exc), EXIT_CONFIG)
     _say(f"report: {total} articles charted -> {path}")
+
+
+@main.command("wacz")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The WACZ file to write (not inside DATA/warc) [default: DATA/newsarchive.wacz].",
+)
+@click.option("--title", metavar="T", help="The package's title [default: newsarchive: <data dir name>].")
+@data_option
+def wacz_command(out: Path | None, title: str | None, data_dir: Path) -> None:
+    """Package the closed WARC files into one WACZ file, its pages the store's articles.
+
+    ReplayWeb.page opens it, lists the articles and searches their text; the package is
+    checked with `wacz validate` before it replaces OUT.
+    """
+    from archive.publish.wacz import WACZ_NAME, OutputInArchive, WaczError, WaczInvalid, write_wacz
+
+    try:
+        report = write_wacz(
+            data_dir, out or data_dir / WACZ_NAME, title or f"newsarchive: {data_dir.resolve().name}"
+        )
+    except OutputInArchive as exc:
+        _fail(f"wacz: {exc}", EXIT_USAGE)
+    except WaczError as exc:
+        _fail(f"wacz: {exc}", EXIT_CONFIG)
+    except WaczInvalid as exc:
+        _fail(f"wacz: {exc}; nothing written", EXIT_PARTIAL)
+    for line in report.left_out:
+        _warn(f"wacz: left out: {line}")
+    left_out = f"; {len(report.left_out)} thing(s) left out" if report.left_out else ""
+    _say(
+        f"wacz: {len(report.warc_files)} WARC file(s), {report.pages} article pages -> {report.path} "
+        f"(valid WACZ 1.1.1){left_out}"
+    )
+    sys.exit(EXIT_PARTIAL if report.left_out else EXIT_OK)
 
 
 @main.command()

@@ -40,7 +40,7 @@ from archive.warc.reader import iter_records
 from bench.common import PYTHON, CrawlRun, check, crawl_arguments, header, load, median, run_measured, spread
 from bench.crawl import SETTINGS, _settings_args, _stats, sites_toml
 from bench.site import Nginx, serve_site
-from tests.test_distributed import private_redis
+from tests.helpers.redis import private_redis
 
 VARIANTS = {"single": (1, False), "single+redis": (1, True), "two+redis": (2, True)}
 # About 2 s of CPU-bound Python, what a crawler spends its time on (parsing, hashing, zlib).

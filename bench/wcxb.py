@@ -20,7 +20,7 @@ import importlib.util
 import json
 import statistics
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -48,6 +48,7 @@ class PageResult:
     id: str
     page_type: str
     kept: bool  # our decision: an article row
+    reason: str | None  # why not (pagetype's reasons)
     f1: float  # ours, 0 when rejected
     bare_f1: float
     title: bool | None  # None: WCXB has no title for the page
@@ -87,7 +88,8 @@ def score_page(task: tuple[Path, str]) -> PageResult:
     expected = truth["ground_truth"]
     body = gzip.decompress((wcxb / "dev" / "html" / f"{page_id}.html.gz").read_bytes())
     url = _url(wcxb, page_id, truth)
-    article = extract_page(PageJob(url, "", body, "text/html", None)).article
+    result = extract_page(PageJob(url, "", body, "text/html", []))
+    article = result.article
     title, text = None, ""
     if article is not None:
         title, _, text = article["text"].partition("\n\n")
@@ -98,6 +100,7 @@ def score_page(task: tuple[Path, str]) -> PageResult:
         id=page_id,
         page_type=page_type(truth),
         kept=article is not None,
+        reason=result.reason,
         f1=metric.word_f1(text, expected.get("main_content") or "")[2],
         bare_f1=metric.word_f1(bare, expected.get("main_content") or "")[2],
         title=_same(title, expected.get("title")),
@@ -122,6 +125,18 @@ def _rate(values: list[bool | None]) -> str:
     return f"{sum(known) / len(known):.3f} ({len(known)})" if known else "-"
 
 
+def reasons_table(by_type: dict[str, list[PageResult]]) -> None:
+    """Why pages were rejected, per WCXB page type: where the decision goes wrong, and how."""
+    reasons = sorted({r.reason for group in by_type.values() for r in group if r.reason})
+    if not reasons:
+        return
+    print("rejected, by reason:")
+    print(f"{'type':<14}" + "".join(f"{reason[:13]:>14}" for reason in reasons))
+    for kind in ("article", *NOT_ARTICLE_TYPES):
+        counts = Counter(r.reason for r in by_type.get(kind, []))
+        print(f"{kind:<14}" + "".join(f"{counts.get(reason, 0):>14}" for reason in reasons))
+
+
 def report(results: list[PageResult]) -> None:
     by_type: dict[str, list[PageResult]] = defaultdict(list)
     for result in results:
@@ -139,6 +154,7 @@ def report(results: list[PageResult]) -> None:
             kept_share = sum(r.kept for r in group) / len(group)
             f1, bare_f1 = statistics.fmean(r.f1 for r in group), statistics.fmean(r.bare_f1 for r in group)
             print(f"{kind:<14}{len(group):>6}{kept_share:>8.3f}{f1:>9.3f}{bare_f1:>9.3f}")
+    reasons_table(by_type)
     ours, bare = statistics.fmean(r.f1 for r in articles), statistics.fmean(r.bare_f1 for r in articles)
     kept_pages = [r for r in articles if r.kept]
     print(f"article body F1 (rejected = 0): ours {ours:.3f}, bare {bare:.3f}, difference {ours - bare:+.3f}")

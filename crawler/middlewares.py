@@ -24,7 +24,13 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers, Request, Response
 from scrapy.utils.httpobj import urlparse_cached
 
-from archive.warc.fields import CRAWL_SUMMARY_URI, NEWSARCHIVE_SITE_HEADER, WARC_DATE
+from archive.warc.fields import (
+    CRAWL_SUMMARY_URI,
+    NEWSARCHIVE_DISCOVERED_HEADER,
+    NEWSARCHIVE_SITE_HEADER,
+    WARC_DATE,
+    discovered_value,
+)
 from archive.warc.files import closed_name
 from archive.warc.recover import recover_orphans
 from archive.warc.writer import Exchange, WarcWriter
@@ -123,6 +129,14 @@ class WarcArchiveMiddleware:
             ip_address=str(response.ip_address) if response.ip_address else None,
             extra_headers={NEWSARCHIVE_SITE_HEADER: site} if site else {},
         )
+        if route := request.meta.get("route"):  # how the spider found the URL (a redirect keeps it)
+            exchange.extra_headers[NEWSARCHIVE_DISCOVERED_HEADER] = discovered_value(
+                route, request.meta.get("found_on", "")
+            )
+        if "dataloss" in response.flags:  # the connection closed before Content-Length bytes came
+            exchange.extra_headers["WARC-Truncated"] = "disconnect"  # WARC 1.1's field for this
+            self.stats.inc_value("newsarchive/truncated")
+            logger.warning("%s: connection closed before the whole body: archived as truncated", response.url)
         revisit_of = None
         if self.dedup is not None and response.status == 200:
             digest = exchange.payload_digest
@@ -184,6 +198,7 @@ class WarcArchiveMiddleware:
                 if k.startswith("downloader/response_status_count/") and k.rsplit("/", 1)[1] >= "400"
             ),
             "known_skipped": stats.get("newsarchive/known_skipped", 0),
+            "validators_unread": stats.get("newsarchive/validators_unread", 0),
             "site_responses": dict(self.site_responses),
             "site_errors": dict(self.site_errors),
             "site_bytes": dict(self.site_bytes),

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 import signal
 import sqlite3
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -21,37 +18,10 @@ from archive.warc.files import list_warc_files
 from archive.warc.verify import verify
 from tests.helpers.cli import FAST, newsarchive, start
 from tests.helpers.net import free_port
+from tests.helpers.redis import private_redis
 
 # Faster signs of life than in production, so a killed process is noticed within seconds.
 QUICK_FLEET = ["-s", "NEWSARCHIVE_HEARTBEAT=0.5", "-s", "NEWSARCHIVE_WORKER_TIMEOUT=2"]
-
-
-@contextmanager
-def private_redis(directory: Path) -> Iterator[str]:
-    """A redis-server of our own on a free loopback port, nothing saved; yields its URL."""
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.fail("redis-server is not installed (tools/system-packages.sh installs it)")
-    port = free_port()
-    directory.mkdir(parents=True, exist_ok=True)
-    command = [server, "--port", str(port), "--bind", "127.0.0.1"]
-    command += ["--dir", str(directory), "--save", "", "--appendonly", "no"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        client = redis.Redis.from_url(url)
-        for _ in range(100):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        else:
-            raise RuntimeError(f"redis-server did not answer on port {port}")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def start_crawl(sites: Path, data: Path, redis_url: str, *settings: str) -> subprocess.Popen:

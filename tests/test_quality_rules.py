@@ -60,14 +60,6 @@ def test_a_headline_with_a_colon_stays_whole_when_og_title_says_something_else()
     assert _extract(_page(head, ld=ld, h1=ld["headline"])).title == "Moscow summit: Talks end without a deal"
 
 
-def test_a_block_repeated_three_times_is_a_placeholder_not_text():
-    placeholder = "<p>External content not available because of your privacy settings.</p>"
-    html = _page(ld={"headline": "Talks end without a deal"}).replace("</p><p>", f"</p>{placeholder}<p>", 3)
-    article = _extract(html)
-    assert "External content" not in article.text
-    assert article.text.count("officials on both sides") == 6
-
-
 def test_a_block_said_twice_stays():
     quote = "<p>We will meet again in spring, the minister said after the last round of the talks.</p>"
     html = _page(ld={"headline": "Talks end without a deal"}).replace("</p><p>", f"</p>{quote}<p>", 2)

@@ -2,7 +2,7 @@
 
 Pure functions of the archived bytes, so extraction can run in worker processes and be
 re-run over old WARCs whenever it improves. The stages: page facts (``page``), trafilatura
-(``handover``), body rules (``body``, ``standfirst``), fields (``title``, ``date``,
+(``handover``), body rules (``body``), fields (``title``, ``date``,
 ``structured``), the page-type decision (``pagetype``).
 """
 
@@ -17,24 +17,14 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 import trafilatura
 
-from archive.document import article_id, build_document, normalize_block, text_hash, word_count
-from archive.extract.blocks import body_blocks
-from archive.extract.body import (
-    publisher_checked_body,
-    without_bylines,
-    without_captions,
-    without_headline,
-    without_links,
-    without_next_stories,
-    without_repeats,
-    without_trailer,
-)
+from archive.document import article_id, build_document, text_hash, word_count
+from archive.extract.body import BodyFacts, body_of
 from archive.extract.date import choose_published
 from archive.extract.handover import run_trafilatura
 from archive.extract.page import Page
-from archive.extract.pagetype import is_article
+from archive.extract.pagetype import TEXT_HEAD, Signals, challenge_in, free_to_read, not_article_reason
+from archive.extract.signals import Structure
 from archive.extract.sites import SiteRules, apply_site_rules
-from archive.extract.standfirst import with_standfirst
 from archive.extract.structured import split_list
 
 
@@ -80,48 +70,80 @@ class Article:
         return row
 
 
+@dataclass
+class Verdict:
+    """An article, or why the page is not one (a ``pagetype`` reason) and the signals weighed."""
+
+    article: Article | None
+    reason: str | None
+    signals: Signals | None = None
+
+
+def _no_text(html: str, structure: Structure | None = None) -> Verdict:
+    """A page with no main text at all: a challenge page says so, a page of links is a
+    listing, anything else is empty."""
+    if challenge_in(html):
+        return Verdict(None, "bot_challenge")
+    return Verdict(None, "listing" if structure and structure.mostly_links else "empty")
+
+
 def extract_article(
     html: str, url: str, fetched_at: str = "", rules: SiteRules | None = None
 ) -> Article | None:
     """The article in ``html``, or None when the page is not an article."""
+    return examine_page(html, url, fetched_at, rules).article
+
+
+def examine_page(
+    html: str, url: str, fetched_at: str = "", rules: SiteRules | None = None, route: str | None = None
+) -> Verdict:
+    """The article in ``html``, or why the page is not one. ``route``: how the crawl found
+    the URL (``pagetype.ROUTES``), a sign the decision weighs."""
     tree = trafilatura.load_html(html)
     if tree is None:
-        return None
+        return _no_text(html)
     rules = rules or SiteRules()
     max_date = (fetched_at or datetime.now(UTC).isoformat())[:10]
     page = Page.of(tree, rules, max_date)
+    structure = Structure.of(tree, page.linked)  # before trafilatura prunes the tree
     selectors = rules.content_selector or rules.remove_selectors
     body_tree = apply_site_rules(deepcopy(tree), rules) if selectors else None  # cut before pruning
     dates = {"original_date": True, "extensive_search": True, "max_date": max_date}
     meta = run_trafilatura(tree, url=url, with_metadata=True, date_extraction_params=dates)
     if meta is None:
-        return None
+        return _no_text(html, structure)
     doc = meta if body_tree is None else run_trafilatura(body_tree, url=url)
     if doc is None or doc.body is None:
-        return None
+        return _no_text(html, structure)
     structured = page.structured
     title = page.title or meta.title
-    blocks = body_blocks(without_links(doc.body, page.linked))
-    blocks = publisher_checked_body(blocks, structured.article_body())
-    blocks = without_headline(without_repeats(blocks), normalize_block(title or ""), page.headings)
     authors = structured.authors() or split_list(meta.author)
-    blocks = without_next_stories(blocks, page.stories)
-    blocks = without_captions(blocks, page.captions)
-    blocks = without_trailer(without_bylines(blocks, authors))
-    descriptions = (meta.description, structured.text("description"), page.metas.get("og:description"))
-    # After trafilatura, which it needs: the tree lacks what trafilatura pruned (see run_trafilatura).
-    text = build_document(title, with_standfirst(blocks, descriptions, tree))
+    text = build_document(title, body_of(doc.body, BodyFacts.of(page, meta)))
     if text is None:
-        return None
+        return _no_text(html, structure)
     words = word_count(text.split("\n\n", 1)[1]) if "\n\n" in text else 0
     published = choose_published(
         [structured.text("datePublished"), page.metas.get("article:published_time"), meta.date], fetched_at
     )
-    dated = published is not None and page.dated
-    if not is_article(meta.pagetype, dated, words, frozenset(structured.types)):
-        return None
+    signals = Signals(
+        url=url,
+        route=route,
+        types=frozenset(structured.types),
+        og_type=(meta.pagetype or "").lower(),
+        free=free_to_read(structured.article),
+        dated=published is not None and page.dated,
+        authors=bool(authors),
+        words=words,
+        blocks=text.count("\n\n"),
+        title=text.split("\n", 1)[0],
+        text_head=text[:TEXT_HEAD],
+        structure=structure,
+    )
+    reason = not_article_reason(signals, html, text)
+    if reason is not None:
+        return Verdict(None, reason, signals)
     canonical = canonical_url_of(meta.url, url)
-    return Article(
+    article = Article(
         id=article_id(canonical),
         url=url,
         canonical_url=canonical,
@@ -138,3 +160,4 @@ def extract_article(
         word_count=words,
         pagetype=meta.pagetype,
     )
+    return Verdict(article, None, signals)

@@ -33,9 +33,8 @@ def run_trafilatura(tree: lxml.html.HtmlElement, **options) -> trafilatura.setti
     stories appended below the article); the copy and freeing it cost ~1 ms a page, 5% of
     all extraction. What the rules read of the page is read before (``Page``), so the tree
     is handed over instead: wrapped, it gets past ``bare_extraction``'s copy, and
-    ``_load_html`` unwraps it. Only the standfirst check reads the tree afterwards, as it
-    needs trafilatura's description and text: a lead is not in the parts pruned. No public
-    option does this; trafilatura is pinned, and tests/test_extract_rules.py checks that it
-    works on the tree itself and gives what it gives on a copy.
+    ``_load_html`` unwraps it; nothing reads the tree afterwards. No public option does
+    this; trafilatura is pinned, and tests/test_extract_rules.py checks that it works on
+    the tree itself and gives what it gives on a copy.
     """
     return trafilatura.bare_extraction(_HandedOver(tree), as_dict=False, **TRAFILATURA_OPTIONS, **options)

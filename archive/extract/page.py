@@ -47,21 +47,8 @@ def linked_text(tree: etree._Element) -> str:
     return " ".join(" ".join(LINKED_TEXT(tree)).split())
 
 
-def spaced_text(element: etree._Element) -> str:
-    """The text of ``element``, its text nodes one space apart, white space collapsed only
-    (NFC and control-character removal cost more than they would ever change here)."""
-    return " ".join(" ".join(element.itertext()).split())
-
-
 def _headings(h1s: Iterable[etree._Element]) -> list[str]:
     return [normalize_block(h.text_content()) for h in h1s]
-
-
-def _stories(h1s: list[etree._Element]) -> list[str]:
-    """The texts of the outermost ``<article>`` elements that hold the page's ``<h1>``
-    headings, in page order, when there are several (else none)."""
-    stories = list(dict.fromkeys(a[-1] for h in h1s if (a := list(h.iterancestors("article")))))
-    return [spaced_text(story) for story in stories] if len(stories) >= 2 else []
 
 
 @dataclass(frozen=True)
@@ -73,8 +60,6 @@ class Page:
     headings: list[str]  # the <h1> texts: the headline as shown, one per story
     title: str | None  # the headline, when the markup names one (``choose_title``)
     linked: str  # the text of the links to other pages
-    captions: str  # the text of the <figure> and <figcaption> elements
-    stories: list[str]  # the texts of the stories, when the page holds several
     dated: bool  # the markup carries a date
     lang: str | None
 
@@ -82,11 +67,7 @@ class Page:
     def of(cls, tree: etree._Element, rules: SiteRules, max_date: str) -> Page:
         structured = StructuredData.of(tree)
         metas = _metas(tree)
-        # One walk finds the headings (the headline as shown, one per story) and the
-        # pictures (their captions are no text); each walk costs ~0.15 ms a page.
-        found = list(tree.iter("h1", "figure", "figcaption"))
-        h1s = [element for element in found if element.tag == "h1"]
-        headings = _headings(h1s)
+        headings = _headings(tree.iter("h1"))
         selected = selected_title(tree, rules.title_selector)
         return cls(
             structured=structured,
@@ -94,8 +75,6 @@ class Page:
             headings=headings,
             title=choose_title(structured, metas, tree, headings, selected),
             linked=linked_text(tree),
-            captions=" ".join(spaced_text(element) for element in found if element.tag != "h1"),
-            stories=_stories(h1s),
             dated=is_dated(tree, max_date),
             lang=tree.get("lang"),
         )

@@ -28,10 +28,12 @@ def _as_shown(title: str, headings: list[str]) -> str | None:
     """The visible ``<h1>`` when ``title`` is that heading plus a site or section name.
 
     A metadata title followed by " - Site" or " | Section | Site" whose first part is the
-    page's own heading: the heading is the headline, whatever the site name looks like.
+    page's own heading: the heading is the headline, whatever the site name looks like,
+    and as the page shows it, whatever case the metadata gives it ("Review And Approval").
     """
     for heading in headings:
-        if len(heading) >= 10 and title.startswith(heading) and SUFFIX_START.match(title, len(heading)):
+        shown = len(heading) >= 10 and title[: len(heading)].casefold() == heading.casefold()
+        if shown and SUFFIX_START.match(title, len(heading)):
             return heading
     return None
 

@@ -7,11 +7,12 @@ store, read-only, so it is safe to run while a crawl or an extract is writing.
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from archive.store.readonly import DB_NAME, open_readonly
-from archive.warc.files import list_warc_files
+from archive.warc.files import file_kind, list_warc_files
 
 LAST_CRAWLS = 5
 
@@ -25,10 +26,13 @@ class ArchiveStats:
     warc_files: int
     warc_bytes: int
     warc_files_read: int
+    warc_files_by_kind: list[tuple[str, int]]  # kind (warc.gz, warc, arc, arc.gz, wacz), files on disk
+    digest_mismatches: int  # captures kept whose WARC digests match in neither convention
     captures_by_status: list[tuple[int | None, int]]
     fetch_errors: int
     articles_by_site: list[tuple[str | None, int, int]]  # site, articles, duplicates
     articles_by_language: list[tuple[str | None, int]]
+    not_articles_by_site: list[tuple[str | None, str, int]]  # site, reason, captures
     duplicates: int
     crawls: list[sqlite3.Row]
 
@@ -36,18 +40,29 @@ class ArchiveStats:
         articles = sum(count for _, count, _ in self.articles_by_site)
         lines = [
             f"WARC files    {self.warc_files:,} ({self.warc_bytes / 1e6:,.1f} MB), "
-            f"{self.warc_files_read:,} read into {DB_NAME}",
+            f"{self.warc_files_read:,} read into {DB_NAME}"
+            + "".join(f"; {kind}: {n:,}" for kind, n in self.warc_files_by_kind),
             f"captures      {sum(n for _, n in self.captures_by_status):,}; "
             + ", ".join(
                 f"{status if status is not None else '?'}: {n:,}" for status, n in self.captures_by_status
             ),
             f"fetch errors  {self.fetch_errors:,} (no response at all)",
+            f"bad digests   {self.digest_mismatches:,} (records kept whose digests match in no convention)",
             f"articles      {articles:,}, of which {self.duplicates:,} duplicates of an earlier article",
             "",
         ]
         lines += _table(
             ["site", "articles", "duplicates"],
             [[site or "?", f"{n:,}", f"{dups:,}"] for site, n, dups in self.articles_by_site],
+        )
+        lines.append("")
+        reasons: dict[str | None, list[str]] = {}
+        for site, reason, n in self.not_articles_by_site:
+            reasons.setdefault(site, []).append(f"{reason} {n:,}")
+        lines += _table(
+            ["site", "captures that are no article, by reason"],
+            [[site or "?", ", ".join(found)] for site, found in reasons.items()],
+            left=2,
         )
         lines.append("")
         lines += _table(
@@ -100,6 +115,8 @@ def archive_stats(data_dir: Path) -> ArchiveStats:
             warc_files=len(files),
             warc_bytes=sum(p.stat().st_size for p in files),
             warc_files_read=db.execute("SELECT count(*) FROM warc_files").fetchone()[0],
+            warc_files_by_kind=sorted(Counter(file_kind(p) for p in files).items()),
+            digest_mismatches=db.execute("SELECT count(digest_problem) FROM captures").fetchone()[0],
             captures_by_status=[
                 tuple(r) for r in db.execute("SELECT status, count(*) FROM captures GROUP BY 1 ORDER BY 1")
             ],
@@ -113,6 +130,13 @@ def archive_stats(data_dir: Path) -> ArchiveStats:
             articles_by_language=[
                 tuple(r)
                 for r in db.execute("SELECT language, count(*) FROM articles GROUP BY 1 ORDER BY 2 DESC, 1")
+            ],
+            not_articles_by_site=[
+                tuple(r)
+                for r in db.execute(
+                    "SELECT site, not_article, count(*) FROM captures WHERE not_article IS NOT NULL "
+                    "GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2"
+                )
             ],
             duplicates=db.execute("SELECT count(duplicate_of) FROM articles").fetchone()[0],
             crawls=db.execute(

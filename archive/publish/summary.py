@@ -16,6 +16,9 @@ from pathlib import Path
 from archive.store.readonly import DB_NAME, open_readonly
 
 DEFAULT_SILENT_AFTER_RUNS = 3
+WALLS = ("bot_challenge", "consent_wall", "paywall")  # what a site shows a crawler it blocks
+WALLS_FLAGGED = 0.25  # share of a site's pages in one run that came back as walls: a block
+WALLS_AT_LEAST = 3
 
 
 @dataclass
@@ -26,6 +29,7 @@ class SiteRun:
     errors: int
     bytes: int
     source_errors: int
+    not_articles: dict[str, int] = field(default_factory=dict)  # captures of the run by reason
     problems: list[str] = field(default_factory=list)
 
 
@@ -47,6 +51,13 @@ class RunSummary:
             for s in self.sites
         ]
         text = f"Crawl {self.crawl_id} ({self.seconds:.0f}s): " + "; ".join(parts) + "."
+        reasons = [
+            f"{s.site} " + ", ".join(f"{reason} {n}" for reason, n in sorted(s.not_articles.items()))
+            for s in self.sites
+            if s.not_articles
+        ]
+        if reasons:
+            text += " Not articles: " + "; ".join(reasons) + "."
         if self.problems:
             text += " Needs a look: " + "; ".join(self.problems) + "."
         return text
@@ -64,10 +75,33 @@ def _new_articles(db: sqlite3.Connection, started: str, finished: str) -> dict[s
     return dict(rows.fetchall())
 
 
+def _not_articles(db: sqlite3.Connection, started: str, finished: str) -> dict[str, dict[str, int]]:
+    """Per site, the run's captures that are no article, by reason (NULL: an article)."""
+    found: dict[str, dict[str, int]] = {}
+    for site, reason, count in db.execute(
+        "SELECT site, not_article, count(*) FROM captures WHERE fetched_at >= ? AND fetched_at <= ? "
+        "GROUP BY 1, 2",
+        [started, finished],
+    ):
+        found.setdefault(site, {})[reason or ""] = count
+    return found
+
+
+def walls_problem(reasons: dict[str, int]) -> str | None:
+    """A site whose pages came back as walls or challenges in this run: it may block us now."""
+    pages = sum(n for reason, n in reasons.items() if reason not in ("not_html", "redirect", "not_modified"))
+    walls = {reason: reasons[reason] for reason in WALLS if reasons.get(reason)}
+    count = sum(walls.values())
+    if count < WALLS_AT_LEAST or count < WALLS_FLAGGED * pages:
+        return None
+    detail = ", ".join(f"{reason} {n}" for reason, n in walls.items())
+    return f"{count} of {pages} pages came back as walls or challenges ({detail}): blocked?"
+
+
 def run_summary(data_dir: Path, crawl_id: str, silent_after_runs: dict[str, int] | None = None) -> RunSummary:
     """The summary of crawl ``crawl_id``; a site is flagged when its feeds, sitemaps or start
-    pages failed, or when it yielded no new article in its last ``silent_after_runs[site]``
-    runs (default 3)."""
+    pages failed, when it yielded no new article in its last ``silent_after_runs[site]``
+    runs (default 3), or when its pages came back as walls or challenges (``walls_problem``)."""
     silent_after_runs = silent_after_runs or {}
     db = open_readonly(data_dir / DB_NAME)
     if db is None:
@@ -85,6 +119,7 @@ def run_summary(data_dir: Path, crawl_id: str, silent_after_runs: dict[str, int]
             (json.loads(r["sites"]), _new_articles(db, r["started"], r["finished"])) for r in history
         ]
         responses, errors = _load(crawl["site_responses"]), _load(crawl["site_errors"])
+        reasons = _not_articles(db, crawl["started"], crawl["finished"])
         site_bytes, source_errors = _load(crawl["site_bytes"]), _load(crawl["source_errors"])
         sites = []
         for site in json.loads(crawl["sites"]):
@@ -95,6 +130,7 @@ def run_summary(data_dir: Path, crawl_id: str, silent_after_runs: dict[str, int]
                 errors=errors.get(site, 0),
                 bytes=site_bytes.get(site, 0),
                 source_errors=source_errors.get(site, 0),
+                not_articles={r: n for r, n in reasons.get(site, {}).items() if r},
             )
             if run.source_errors:
                 run.problems.append(f"{run.source_errors} feeds/sitemaps/start pages failed")
@@ -102,6 +138,8 @@ def run_summary(data_dir: Path, crawl_id: str, silent_after_runs: dict[str, int]
             runs_of_site = [new.get(site, 0) for names, new in new_by_run if site in names][:limit]
             if limit and len(runs_of_site) >= limit and not any(runs_of_site):
                 run.problems.append(f"no new article in {limit} runs (layout change? blocked?)")
+            if walls := walls_problem(reasons.get(site, {})):
+                run.problems.append(walls)
             sites.append(run)
     finally:
         db.close()

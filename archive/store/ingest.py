@@ -1,6 +1,8 @@
 """Reading WARC files into the store: ``newsarchive extract``.
 
-Each file is read from where the last run stopped (``warc_files.read_to``), in batches.
+Each file is read from where the last run stopped (``warc_files.read_to``), in batches;
+files are known by their content (store/files.py), so a moved or renamed file is not read
+twice and two files of one name are both read.
 A batch's rows and its new offset are committed in one transaction (sqlite-utils'
 ``atomic``), so a run killed at any moment leaves a consistent store and the next run
 carries on from the last whole batch without duplicates.
@@ -8,7 +10,6 @@ carries on from the last whole batch without duplicates.
 
 from __future__ import annotations
 
-import json
 import logging
 import multiprocessing
 import os
@@ -22,18 +23,26 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from archive.extract.article import extract_article
+from archive.extract.article import examine_page
 from archive.extract.decode import HTML_TYPES, decode_html
+from archive.extract.pagetype import CHALLENGE_BYTES, capture_reason
 from archive.extract.sites import SiteRules
 from archive.gc_freeze import freeze_start_up, start_up_frozen
 from archive.store.boilerplate import record_blocks
 from archive.store.db import Store
-from archive.store.readonly import DB_NAME
+from archive.store.files import FileTable, KnownFile, files_to_read
+from archive.store.metadata import metadata_rows
+from archive.store.readonly import DB_NAME, open_readonly
+from archive.store.revisit import resolve_revisits
 from archive.store.settle import settle
 from archive.store.shard import Shard
-from archive.warc.body import BodyDecodingError, undo_content_encoding
-from archive.warc.fields import CRAWL_SUMMARY_URI, NEWSARCHIVE_SITE_HEADER
-from archive.warc.files import OPEN_SUFFIX, closed_name, list_warc_files
+from archive.warc.body import BodyDecodingError, decode_body
+from archive.warc.fields import (
+    NEWSARCHIVE_DISCOVERED_HEADER,
+    NEWSARCHIVE_SITE_HEADER,
+    parse_discovered,
+)
+from archive.warc.files import OPEN_SUFFIX
 from archive.warc.reader import ReadError, WarcRecord, iter_records
 from archive.warc.recover import recover_orphans
 
@@ -56,6 +65,8 @@ class IngestReport:
     crawls: int = 0
     fetch_errors: int = 0
     duplicates: int = 0
+    digest_mismatches: int = 0  # records stored whose digests match in neither convention
+    revisits: int = 0
     bytes_read: int = 0
     seconds: float = 0.0
     errors: list[ReadError] = field(default_factory=list)
@@ -68,82 +79,80 @@ class PageJob:
 
     url: str
     fetched_at: str
-    body: bytes
+    body: bytes  # the payload as archived
     content_type: str | None
-    content_encoding: str | None
+    http_headers: list[tuple[str, str]] | None  # how to decode it (decode_body)
     rules: SiteRules | None = None  # the site's selectors from sites.toml
+    route: str | None = None  # how the crawl found the URL (NewsArchive-Discovered), a page-type sign
 
 
 @dataclass
 class PageResult:
     article: dict | None
     warning: str | None
-
-
-def _mime(record: WarcRecord) -> str | None:
-    content_type = record.http_header("Content-Type")
-    return content_type.split(";")[0].strip().lower() if content_type else None
+    reason: str | None = None  # why the page is not an article (pagetype's reasons)
 
 
 def _is_html(record: WarcRecord) -> bool:
-    mime = _mime(record)
-    if mime:
-        return mime in HTML_TYPES
-    return record.payload.lstrip()[:1] == b"<"
+    if record.mime:
+        return record.mime in HTML_TYPES
+    return record.entity().lstrip()[:1] == b"<"
+
+
+def _is_page(record: WarcRecord) -> bool:
+    """A record whose body is a page to extract: an HTML 200 response or HTML resource."""
+    if record.type == "response":
+        return record.status == 200 and _is_html(record)
+    return record.type == "resource" and record.mime in HTML_TYPES
 
 
 def extract_page(job: PageJob) -> PageResult:
     """Worker: archived bytes to an article row (or None), never raising."""
     try:
-        body, warning = undo_content_encoding(job.body, job.content_encoding)
+        body, warning = decode_body(job.body, job.http_headers or ())
         if not body.strip():
-            return PageResult(None, "empty body")
+            return PageResult(None, "empty body", "empty")
         html, _ = decode_html(body, job.content_type)
-        article = extract_article(html, job.url, job.fetched_at, job.rules)
-        return PageResult(article.row() if article else None, warning)
+        verdict = examine_page(html, job.url, job.fetched_at, job.rules, job.route)
+        return PageResult(verdict.article.row() if verdict.article else None, warning, verdict.reason)
     except BodyDecodingError as exc:
-        return PageResult(None, str(exc))
+        return PageResult(None, str(exc), "undecodable")
     except Exception as exc:  # a page must never stop the run; say which and why
-        return PageResult(None, f"extraction failed: {type(exc).__name__}: {exc}")
+        return PageResult(None, f"extraction failed: {type(exc).__name__}: {exc}", "extraction_failed")
 
 
 def _fetched_at(record: WarcRecord) -> str:
     return record.date  # WARC-Date, ISO 8601 UTC
 
 
+def _head(record: WarcRecord) -> str:
+    """The start of an error page's text, for ``capture_reason``; '' when undecodable."""
+    try:
+        return record.body()[0][:CHALLENGE_BYTES].decode("utf-8", errors="replace")
+    except BodyDecodingError:
+        return ""
+
+
 def _capture_row(record: WarcRecord) -> dict:
+    discovered = parse_discovered(record.headers.get(NEWSARCHIVE_DISCOVERED_HEADER))
     return {
         "id": record.record_id,
         "url": record.url,
         "status": record.status,
-        "mime": _mime(record),
+        "mime": record.mime,
         "fetched_at": _fetched_at(record),
         "warc_file": record.file,
         "warc_offset": record.offset,
         "warc_length": record.length,
         "payload_digest": record.headers.get("WARC-Payload-Digest"),
         "site": record.headers.get(NEWSARCHIVE_SITE_HEADER) or None,
+        # set for the pages extracted once their verdict is in (_ingest_file)
+        "not_article": capture_reason(record.type, record.status, _is_html(record), lambda: _head(record)),
+        "discovered_by": discovered[0],
+        "discovered_from": discovered[1],
+        "record_type": record.type,
+        "digest_problem": record.digest_problem,
     }
-
-
-def _crawl_row(summary: dict) -> dict:
-    row = {
-        k: summary.get(k)
-        for k in (
-            "started",
-            "finished",
-            "reason",
-            "requests",
-            "responses",
-            "bytes",
-            "errors",
-            "known_skipped",
-        )
-    }
-    row["id"] = summary["crawl_id"]
-    for key in ("sites", "warc_files", "site_responses", "site_errors", "site_bytes", "source_errors"):
-        row[key] = json.dumps(summary.get(key, []), ensure_ascii=False)
-    return row
 
 
 class _Batch:
@@ -152,6 +161,7 @@ class _Batch:
         self.fetch_errors: list[dict] = []
         self.crawls: list[dict] = []
         self.jobs: list[tuple[PageJob, WarcRecord]] = []
+        self.revisits: list[tuple[dict, WarcRecord]] = []
         self.end_offset = 0
         self.records = 0
 
@@ -161,37 +171,28 @@ def _batches(records: Iterable[WarcRecord], site_rules: dict[str, SiteRules]) ->
     for record in records:
         batch.records += 1
         batch.end_offset = record.offset + record.length
-        if record.type in ("response", "revisit"):  # a revisit's body is its original's
-            batch.captures.append(_capture_row(record))
-            if record.type == "response" and record.status == 200 and _is_html(record):
+        if record.type in ("response", "revisit") or (record.type == "resource" and _is_page(record)):
+            row = _capture_row(record)
+            batch.captures.append(row)
+            if record.type == "revisit":  # its body is its original's: resolved as it is stored
+                batch.revisits.append((row, record))
+            elif _is_page(record):
                 job = PageJob(
                     record.url,
                     _fetched_at(record),
                     record.payload,
-                    record.http_header("Content-Type"),
-                    record.http_header("Content-Encoding"),
+                    record.headers.get("Content-Type")
+                    if record.type == "resource"
+                    else record.http_header("Content-Type"),
+                    record.http_headers,
                     site_rules.get(record.headers.get(NEWSARCHIVE_SITE_HEADER) or ""),
+                    row["discovered_by"],
                 )
                 batch.jobs.append((job, record))
         elif record.type == "metadata":
-            try:
-                fields = json.loads(record.payload)
-            except ValueError:
-                fields = {}
-            if record.url == CRAWL_SUMMARY_URI and "crawl_id" in fields:
-                batch.crawls.append(_crawl_row(fields))
-            elif "fetch_error" in fields:
-                batch.fetch_errors.append(
-                    {
-                        "id": record.record_id,
-                        "url": record.url,
-                        "site": fields.get("site") or None,
-                        "error": fields["fetch_error"],
-                        "fetched_at": record.date,
-                        "warc_file": record.file,
-                        "warc_offset": record.offset,
-                    }
-                )
+            crawl, fetch_error = metadata_rows(record)
+            batch.crawls += [crawl] if crawl else []
+            batch.fetch_errors += [fetch_error] if fetch_error else []
         if batch.records >= BATCH_RECORDS:
             yield batch
             batch = _Batch()
@@ -247,29 +248,31 @@ def _now() -> str:
 
 def _ingest_file(
     store: Store,
-    path: Path,
+    known: KnownFile,
     extractor: _Extractor,
     report: IngestReport,
     progress: tqdm,
     site_rules: dict[str, SiteRules],
 ) -> None:
-    name = closed_name(path)
+    path, name = known.path, known.name
     size = path.stat().st_size
-    start = store.read_to(name)
-    if start >= size:
+    start = known.read_to
+    if start >= size:  # read already; it may have moved since
+        with store.db.atomic():
+            store.db.table("warc_files").upsert(known.row(), pk="name")
         return
     report.files_read += 1
     read_errors: list[ReadError] = []
-    records_done = store.db.execute(
-        "SELECT coalesce(records, 0) FROM warc_files WHERE name = ?", [name]
-    ).fetchone()
-    records_done = records_done[0] if records_done else 0
+    records_done = known.records
     offset = start
-    for batch, results in extractor.run(_batches(iter_records(path, start, read_errors), site_rules)):
+    records = iter_records(path, start, read_errors)
+    for batch, results in extractor.run(_batches(_named(records, name), site_rules)):
         articles = []
+        captures = {row["id"]: row for row in batch.captures}
         for (job, record), result in zip(batch.jobs, results, strict=True):
             if result.warning:
                 report.warnings.append(f"{name}:{record.offset} {job.url}: {result.warning}")
+            captures[record.record_id]["not_article"] = None if result.article else result.reason
             if result.article:
                 site = record.headers.get(NEWSARCHIVE_SITE_HEADER) or None
                 articles.append(
@@ -289,7 +292,14 @@ def _ingest_file(
                 store.add_crawl(crawl)
             store.add_articles(articles)
             record_blocks(store, articles)
+            resolve_revisits(store, batch.revisits)
             store.record_progress(name, size, records_done, batch.end_offset, _now(), None)
+            store.db.table("warc_files").upsert(known.row(), pk="name")
+        mismatched = [row for row in batch.captures if row["digest_problem"]]
+        for row in mismatched:
+            report.warnings.append(f"{name}:{row['warc_offset']} {row['url']}: {row['digest_problem']}")
+        report.digest_mismatches += len(mismatched)
+        report.revisits += len(batch.revisits)
         report.records += batch.records
         report.captures += len(batch.captures)
         report.articles += len(articles)
@@ -299,18 +309,28 @@ def _ingest_file(
         progress.update(batch.end_offset - offset)
         offset = batch.end_offset
     report.bytes_read += offset - start
+    still_open = path.name.endswith(OPEN_SUFFIX)
+    if still_open and read_errors and read_errors[-1].offset >= offset:
+        # a crawl may still be writing: its last record is not whole yet
+        error = read_errors.pop()
+        logger.info("%s: stopped at offset %d (file still open: %s)", name, error.offset, error.message)
+    if not read_errors and not still_open:
+        offset = size  # read to its end (an uncompressed file's last CRLF CRLF, a WACZ's index)
     if read_errors:
-        error = read_errors[0]
-        still_open = path.name.endswith(OPEN_SUFFIX)
-        if still_open:  # a crawl may still be writing: its last record is not whole yet
-            logger.info("%s: stopped at offset %d (file still open: %s)", name, error.offset, error.message)
-        else:
-            report.errors.append(error)
-            logger.error("%s: unreadable from offset %d on: %s", name, error.offset, error.message)
-            with store.db.atomic():
-                store.record_progress(
-                    name, size, records_done, offset, _now(), f"offset {error.offset}: {error.message}"
-                )
+        report.errors.extend(read_errors)
+        for error in read_errors:
+            logger.error("%s: unreadable spot at offset %d: %s", name, error.offset, error.message)
+    with store.db.atomic():
+        errors = "; ".join(f"offset {e.offset}: {e.message}" for e in read_errors)
+        store.record_progress(name, size, records_done, offset, _now(), errors or None)
+        store.db.table("warc_files").upsert(known.row(), pk="name")
+
+
+def _named(records: Iterable[WarcRecord], name: str) -> Iterator[WarcRecord]:
+    """Records as the store names their file (two files of one name have two store names)."""
+    for record in records:
+        record.file = name
+        yield record
 
 
 def ingest(
@@ -322,31 +342,42 @@ def ingest(
     shard: Shard | None = None,
     site_rules: dict[str, SiteRules] | None = None,
 ) -> IngestReport:
-    """Read new WARC records (of ``paths``, default all of ``data/warc``) into ``news.db``.
+    """Read new WARC records (of ``paths``, files or directories; default all of
+    ``data/warc``) into ``news.db``.
 
     With ``shard``, only the files of that share are read (``archive/merge.py`` folds
     the shards' stores into one).
 
     With ``rebuild``, the store is made anew from the WARCs alone in a side file that
-    replaces ``news.db`` only when complete, so readers never see a half-built store.
+    replaces ``news.db`` only when complete, so readers never see a half-built store; it
+    reads every file the old store had read, from where it was read, and raises
+    ``RebuildError`` before anything is written if one of them is gone.
     ``site_rules`` are the sites' own selectors (sites.toml), by site name.
     """
     started = time.monotonic()
     db_path = data_dir / DB_NAME
     target = db_path.with_name(DB_NAME + ".rebuild") if rebuild else db_path
+    recover_orphans(data_dir / "warc")
     if rebuild:
+        old = open_readonly(db_path)
+        table = FileTable.of(old) if old is not None else FileTable([])
+        if old is not None:
+            old.close()
+        for row in table.rows.values():  # same names as before, read from the start
+            row.update(read_to=0, records=0)
+        files, problems = files_to_read(data_dir, paths, table, rebuild, shard)
         for leftover in (target, Path(f"{target}-wal"), Path(f"{target}-shm")):
             leftover.unlink(missing_ok=True)
-    recover_orphans(data_dir / "warc")
-    files = paths if paths else list_warc_files(data_dir / "warc")
-    not_warc = [p for p in files if not p.is_file()]
-    files = [p for p in files if p.is_file() and (shard is None or shard.holds(p))]
-    report = IngestReport()
-    for missing in not_warc:
-        report.errors.append(ReadError(missing.name, 0, "no such file"))
     store = Store(target)
+    if not rebuild:
+        try:
+            files, problems = files_to_read(data_dir, paths, FileTable.of(store.db.conn), rebuild, shard)
+        except BaseException:
+            store.close()
+            raise
+    report = IngestReport(errors=problems)
     extractor = _Extractor(max(1, workers))
-    total = sum(max(0, p.stat().st_size - store.read_to(closed_name(p))) for p in files)
+    total = sum(max(0, f.path.stat().st_size - f.read_to) for f in files)
     if show_progress is None:
         show_progress = sys.stderr.isatty()
     # Bytes of WARC read, shown in MB and MB/s; the record count and file number ride along.
@@ -355,9 +386,9 @@ def ingest(
     )
     try:
         with start_up_frozen(GC_THRESHOLD):
-            for done, path in enumerate(files):
+            for done, known in enumerate(files):
                 progress.set_description(f"extract: file {done + 1}/{len(files)}", refresh=False)
-                _ingest_file(store, path, extractor, report, progress, site_rules or {})
+                _ingest_file(store, known, extractor, report, progress, site_rules or {})
             with store.db.atomic():
                 report.duplicates = settle(store)
     finally:

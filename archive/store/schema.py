@@ -18,7 +18,17 @@ from sqlite_utils.migrations import Migrations
 
 SCHEMA: dict[str, tuple[dict, str | tuple[str, ...]]] = {
     "warc_files": (
-        {"name": str, "size": int, "records": int, "read_to": int, "read_at": str, "errors": str},
+        {
+            "name": str,
+            "size": int,
+            "records": int,
+            "read_to": int,
+            "read_at": str,
+            "errors": str,
+            "path": str,  # where the file was last read from
+            "content_key": str,  # what the file is: its size and a hash of its first MB (store/files.py)
+            "kind": str,  # warc, warc.gz, arc, arc.gz or wacz, from its bytes
+        },
         "name",
     ),
     "captures": (
@@ -33,6 +43,12 @@ SCHEMA: dict[str, tuple[dict, str | tuple[str, ...]]] = {
             "warc_length": int,
             "payload_digest": str,
             "site": str,
+            "record_type": str,  # response, resource or revisit
+            "digest_problem": str,  # a WARC digest that matches the record in neither convention
+            "refers_to": str,  # a revisit's original capture, when the store holds it
+            "not_article": str,  # why the capture is no article (pagetype's reasons); NULL: it is one
+            "discovered_by": str,  # how the crawl found the URL: start, feed, sitemap, link
+            "discovered_from": str,  # the feed, sitemap or page it was found on
         },
         "id",
     ),
@@ -99,7 +115,8 @@ SCHEMA: dict[str, tuple[dict, str | tuple[str, ...]]] = {
     ),
 }
 INDEXES = {
-    "captures": [["url"], ["warc_file"], ["site", "fetched_at"]],
+    "captures": [["url"], ["warc_file"], ["site", "fetched_at"], ["payload_digest"], ["site", "not_article"]],
+    "warc_files": [["content_key"]],
     # published and language: the Datasette table page sorts by the one and facets by the other
     "articles": [
         ["text_hash"],
@@ -159,3 +176,30 @@ def create_schema(db: Database) -> None:
         db.execute(FTS_UPDATE_TRIGGER)
     db.execute(SETTLE_STATE)
     db.execute("INSERT OR IGNORE INTO settle_state VALUES (1, 1)")  # a store that lacked it settles once
+
+
+@MIGRATIONS()
+def read_any_warc(db: Database) -> None:
+    """Captures say their record type and any digest mismatch (and a revisit its original);
+    WARC files are known by their content as well as their name (issue 15)."""
+    add_missing(db)
+
+
+# What a capture's status, record type and media type tell, for captures read before
+# not_article existed (pagetype.capture_reason says the same for new ones).
+KNOWN_REASONS = """UPDATE captures SET not_article = CASE
+  WHEN record_type = 'revisit' THEN 'duplicate'
+  WHEN status >= 400 THEN 'error_page'
+  WHEN status = 304 THEN 'not_modified'
+  WHEN status >= 300 THEN 'redirect'
+  WHEN mime IS NOT NULL AND mime NOT IN ('text/html', 'application/xhtml+xml') THEN 'not_html'
+END WHERE not_article IS NULL"""
+
+
+@MIGRATIONS()
+def say_why_not_article(db: Database) -> None:
+    """Captures say why they are not an article and how the crawl found them (issue 16).
+    Those read before get what their status and media type tell; why an HTML page read
+    before is no article needs ``extract --rebuild``."""
+    add_missing(db)
+    db.execute(KNOWN_REASONS)

@@ -4,6 +4,21 @@ from __future__ import annotations
 
 NEWSARCHIVE_SITE_HEADER = "NewsArchive-Site"  # WARC extension field: which site list entry
 NEWSARCHIVE_CRAWL_HEADER = "NewsArchive-Crawl"  # WARC extension field: which crawl run
+# WARC extension field: how the crawl found the URL and where, "<route> <URL>" (route: start,
+# feed, sitemap, link; no URL for a start page): the publisher listing a page in its feed or
+# sitemap is a sign it is an article, which extraction weighs.
+NEWSARCHIVE_DISCOVERED_HEADER = "NewsArchive-Discovered"
 CRAWL_SUMMARY_URI = "urn:newsarchive:crawl-summary"
 GZIP_MEMBER = b"\x1f\x8b\x08"
 WARC_DATE = "%Y-%m-%dT%H:%M:%S.%fZ"  # as warcio writes WARC/1.1 dates: with microseconds
+
+
+def discovered_value(route: str, found_on: str = "") -> str:
+    """The NewsArchive-Discovered field's value."""
+    return f"{route} {found_on}".strip()
+
+
+def parse_discovered(value: str | None) -> tuple[str | None, str | None]:
+    """(route, URL found on) of a NewsArchive-Discovered value; (None, None) when absent."""
+    route, _, found_on = (value or "").strip().partition(" ")
+    return (route or None), (found_on.strip() or None)

@@ -2,7 +2,9 @@
 
 It only discovers and fetches; archiving is the WARC middleware's job and reading the
 archive is ``archive/``'s. Requests carry ``meta["site"]`` (which entry of the site
-list) and ``meta["article"]`` (an article URL: not fetched again once archived).
+list), ``meta["article"]`` (an article URL: not fetched again once archived), and
+``meta["route"]``/``meta["found_on"]`` (how and where the URL was found: the middleware
+archives them as NewsArchive-Discovered, and extraction weighs them).
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from scrapy.http import HtmlResponse, Request, Response
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
+from w3lib.url import canonicalize_url
 
-from crawler.discovery import DiscoveryError, parse_date, read_feed, read_sitemap
+from crawler.discovery import DiscoveryError, Found, parse_date, read_feed, read_sitemap
 from crawler.index import EXTENSION_PATH, archive_index
 from crawler.replay import response_from_record
 from crawler.sites import Site, load_sites
-from crawler.urls import clean_url, is_article_url, is_wanted
+from crawler.urls import clean_url, is_article_url, is_http, is_wanted
 
 logger = logging.getLogger(__name__)
 
@@ -71,22 +74,42 @@ class NewsSpider(scrapy.Spider):
         self.site_names = list(self.by_name)
         self.source_urls = {u for s in self.sites for u in (*s.start_urls, *s.feeds, *s.sitemaps)}
         self.allowed_domains = sorted({d for s in self.sites for d in s.allowed_domains})
-        # Hosts are checked by is_wanted (LinkExtractor's allow_domains compares host:port).
-        self.link_extractors = {s.name: LinkExtractor(deny=[p.pattern for p in s.deny]) for s in self.sites}
+        # Hosts and `deny` are checked by is_wanted (LinkExtractor's allow_domains compares
+        # host:port, and its deny would run the site's regexes on Python's backtracking `re`).
+        self.link_extractors = {s.name: LinkExtractor() for s in self.sites}
+        self.requested_sources: set[str] = set()  # canonical URLs of the feeds and sitemaps requested
 
     async def start(self) -> AsyncIterator[Request]:
         for site in self.sites:
             for url in site.start_urls:
                 yield self._request(url, site, self.parse_page, kind="start", depth=0)
             for url in site.feeds:
-                yield self._request(url, site, self.parse_feed, kind="feed")
+                if request := self._source_request(url, site, "feed"):
+                    yield request
             for url in site.sitemaps:
-                yield self._request(url, site, self.parse_sitemap, kind="sitemap")
+                if request := self._source_request(url, site, "sitemap"):
+                    yield request
 
     def _request(
-        self, url: str, site: Site, callback: Callable, *, kind: str, depth: int | None = None
+        self,
+        url: str,
+        site: Site,
+        callback: Callable,
+        *,
+        kind: str,
+        depth: int | None = None,
+        route: str = "start",
+        found_on: str = "",
     ) -> Request:
-        meta = {"site": site.name, "kind": kind, "link_depth": site.max_depth if depth is None else depth}
+        """``route`` and ``found_on``: how the URL was found (start: the site list; feed,
+        sitemap, link) and where; archived with the response (NewsArchive-Discovered)."""
+        meta = {
+            "site": site.name,
+            "kind": kind,
+            "link_depth": site.max_depth if depth is None else depth,
+            "route": route,
+            "found_on": found_on,
+        }
         if kind == "article":
             meta["article"] = True
             if site.refetch_after_days is not None:
@@ -112,9 +135,38 @@ class NewsSpider(scrapy.Spider):
             dont_filter=kind in SOURCES,
         )
 
+    def _source_request(self, url: str, site: Site, kind: str, found_on: str = "") -> Request | None:
+        """A feed or sitemap request, or None when this run has requested that URL already:
+        a sitemap that lists itself, or A -> B -> A, is fetched once (sources skip the dupefilter)."""
+        if not self._first_request(url):
+            self.crawler.stats.inc_value("newsarchive/sources_repeated")
+            logger.info("site %s: %s %s already requested in this run: not again", site.name, kind, url)
+            return None
+        callback = self.parse_feed if kind == "feed" else self.parse_sitemap
+        route = "sitemap" if found_on else "start"  # a sitemap index's child, or the site list's
+        return self._request(url, site, callback, kind=kind, route=route, found_on=found_on)
+
+    def _first_request(self, url: str) -> bool:
+        """Note ``url`` as a source requested in this run; False if it was already."""
+        key = canonicalize_url(url)
+        if key in self.requested_sources:
+            return False
+        self.requested_sources.add(key)
+        return True
+
+    def _archived(self, url: str) -> tuple | None:
+        """The last 2xx capture of ``url`` (record, body), or None: also when its WARC file was
+        moved away or cannot be read, which must cost a conditional request, never the crawl."""
+        try:
+            return archive_index(self.crawler).lookup(url, ok_only=True)
+        except (OSError, ValueError) as exc:
+            self.crawler.stats.inc_value("newsarchive/validators_unread")
+            logger.warning("archived copy of %s unreadable (%s): requested without validators", url, exc)
+            return None
+
     def _validators(self, url: str) -> dict[str, str]:
         """If-None-Match / If-Modified-Since from the last 2xx capture of ``url``."""
-        found = archive_index(self.crawler).lookup(url, ok_only=True)
+        found = self._archived(url)
         if found is None:
             return {}
         record, _ = found
@@ -130,18 +182,20 @@ class NewsSpider(scrapy.Spider):
         site, kind = response.meta["site"], response.meta["kind"]
         self.crawler.stats.inc_value("newsarchive/unchanged")
         logger.info("site %s: %s %s unchanged since the last run (304)", site, kind, response.url)
-        found = archive_index(self.crawler).lookup(response.url, ok_only=True)
+        found = self._archived(response.url)
         if found is None:
             return None
         record, body = found
         return response_from_record(record, body, response.request, decode=True)
 
-    def _page_request(self, url: str, site: Site, depth: int | None = None) -> Request | None:
+    def _page_request(self, url: str, site: Site, depth: int, found_on: str) -> Request | None:
         url = clean_url(url)
         if url in self.source_urls or not is_wanted(url, site):  # sources are requested once, at start
             return None
         kind = "article" if is_article_url(url, site) else "page"
-        return self._request(url, site, self.parse_page, kind=kind, depth=depth)
+        return self._request(
+            url, site, self.parse_page, kind=kind, depth=depth, route="link", found_on=found_on
+        )
 
     # -- callbacks --------------------------------------------------------------------
 
@@ -162,36 +216,33 @@ class NewsSpider(scrapy.Spider):
         ):
             return
         for link in self.link_extractors[site.name].extract_links(response):
-            request = self._page_request(link.url, site, depth + 1)
+            request = self._page_request(link.url, site, depth + 1, response.url)
             if request is not None:
                 yield request
 
     @_archived_copy_on_304
     def parse_feed(self, response: Response) -> Iterator[Request]:
         site = self.by_name[response.meta["site"]]
-        try:
-            found = read_feed(response.body, response.url)
-        except DiscoveryError as exc:
-            self._source_failed(site, "feed", response.url, str(exc))
-            return
-        if found.warning:
-            logger.warning("site %s: feed %s: %s", site.name, response.url, found.warning)
-        yield from self._articles(found.articles, site, "feed", response.url)
+        found = self._read_source(site, "feed", response, read_feed)
+        if found is not None:
+            yield from self._articles(found.articles, site, "feed", response.url)
 
     @_archived_copy_on_304
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         site = self.by_name[response.meta["site"]]
-        max_size = self.settings.getint("SITEMAP_MAX_SIZE")
-        try:
-            found = read_sitemap(response.body, response.url, max_size)
-        except DiscoveryError as exc:
-            self._source_failed(site, "sitemap", response.url, str(exc))
+        self._first_request(response.url)  # where a redirect led: not requested again either
+        read = functools.partial(read_sitemap, max_size=self.settings.getint("SITEMAP_MAX_SIZE"))
+        found = self._read_source(site, "sitemap", response, read)
+        if found is None:
             return
-        if found.warning:
-            logger.warning("site %s: sitemap %s: %s", site.name, response.url, found.warning)
         for url in found.sitemaps:
-            if site.is_allowed_host(url) and not self._unchanged_since_read(url, found.dates.get(url)):
-                yield self._request(url, site, self.parse_sitemap, kind="sitemap")
+            if (
+                is_http(url)
+                and site.is_allowed_host(url)
+                and not self._unchanged_since_read(url, found.dates.get(url))
+                and (request := self._source_request(url, site, "sitemap", response.url))
+            ):
+                yield request
         articles = found.articles
         if site.max_age_days is not None:
             oldest = datetime.now(UTC) - timedelta(days=site.max_age_days)
@@ -214,10 +265,10 @@ class NewsSpider(scrapy.Spider):
 
     def _articles(self, urls: list[str], site: Site, route: str, source: str) -> Iterator[Request]:
         # Feeds and sitemaps list articles by definition; a site's `allow` still narrows them.
-        wanted = []
+        wanted: dict[str, None] = {}  # a dict, not a list: 50,000 lookups stay linear
         for url in map(clean_url, urls):
             if url not in wanted and is_wanted(url, site) and (not site.allow or is_article_url(url, site)):
-                wanted.append(url)
+                wanted[url] = None
         logger.info(
             "site %s: %s %s lists %d URLs, %d of them articles to fetch",
             site.name,
@@ -228,7 +279,46 @@ class NewsSpider(scrapy.Spider):
         )
         self.crawler.stats.inc_value(f"newsarchive/discovered/{route}", len(wanted))
         for url in wanted:
-            yield self._request(url, site, self.parse_page, kind="article")
+            yield self._request(url, site, self.parse_page, kind="article", route=route, found_on=source)
+
+    def _note_skipped(self, site: Site, route: str, url: str, found: Found) -> None:
+        """Entries of a feed or sitemap that are no http(s) URL: counted, the rest is used."""
+        for kind, skipped in (("malformed", found.malformed), ("not_http", found.not_http)):
+            if skipped:
+                self.crawler.stats.inc_value(f"newsarchive/{kind}_urls", len(skipped))
+                logger.warning(
+                    "site %s: %s %s: %d %s URL(s) skipped, e.g. %r",
+                    site.name,
+                    route,
+                    url,
+                    len(skipped),
+                    kind.replace("_", "-"),
+                    skipped[0][:200],
+                )
+
+    def closed(self, reason: str) -> None:
+        unread = self.crawler.stats.get_value("newsarchive/validators_unread", 0)
+        if unread:
+            logger.warning(
+                "%d request(s) sent without validators: their archived copies could not be read "
+                "(WARC files moved or unreadable)",
+                unread,
+            )
+
+    def _read_source(
+        self, site: Site, route: str, response: Response, read: Callable[[bytes, str], Found]
+    ) -> Found | None:
+        """A feed or sitemap read (``read``), its warning logged and its skipped entries
+        counted; None, counted as a failed source, when it yields nothing at all."""
+        try:
+            found = read(response.body, response.url)
+        except DiscoveryError as exc:
+            self._source_failed(site, route, response.url, str(exc))
+            return None
+        if found.warning:
+            logger.warning("site %s: %s %s: %s", site.name, route, response.url, found.warning)
+        self._note_skipped(site, route, response.url, found)
+        return found
 
     def _source_failed(self, site: Site, route: str, url: str, reason: str) -> None:
         logger.error("site %s: %s %s yields no URLs: %s", site.name, route, url, reason)
