@@ -14,6 +14,7 @@ from archive.store.db import Store
 from archive.store.merge import merge
 from archive.store.schema import FTS_UPDATE_TRIGGER, INDEXES, MIGRATIONS, SCHEMA
 from archive.store.settle import settle
+from tests.helpers.cli import newsarchive
 
 # Made by commit 72e44a2's ``newsarchive demo``, trimmed to 6 articles (tests/data/README.md).
 PREVIOUS_RELEASE = Path(__file__).parent / "data" / "news-72e44a2.db"
@@ -170,3 +171,15 @@ def test_what_an_older_store_lacks_is_added(old_store, lacks):
     assert pending == [(1,)] if "settle_state" in lacks else [(0,)], "a store that never settled settles once"
     assert len(store.db.execute("SELECT id FROM articles").fetchall()) == 6
     store.close()
+
+
+def test_stats_on_a_store_not_yet_upgraded_says_how_and_extract_upgrades_it(old_store):
+    """``stats`` only reads (it may run on a read-only copy): it names the fix, extract applies it."""
+    data = old_store.parent
+    (data / "warc").mkdir(exist_ok=True)
+    result = newsarchive("stats", data=data, check=False)
+    assert result.returncode == 3
+    assert "made by an older release" in result.stderr and "newsarchive extract" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    newsarchive("extract", data=data)
+    assert "articles      6" in newsarchive("stats", data=data).stdout

@@ -145,6 +145,11 @@ def archive_stats(data_dir: Path) -> ArchiveStats:
                 [LAST_CRAWLS],
             ).fetchall(),
         )
+    except sqlite3.OperationalError as exc:
+        if "no such column" in str(exc):  # read-only here: the store's upgrade is extract's job
+            upgrade = "run `newsarchive extract` once to upgrade it"
+            raise StatsError(f"{db_path} was made by an older release ({exc}): {upgrade}") from None
+        raise StatsError(f"{db_path} cannot be read as a newsarchive store: {exc}") from None
     except sqlite3.DatabaseError as exc:
         raise StatsError(f"{db_path} cannot be read as a newsarchive store: {exc}") from None
     finally:
