@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +21,10 @@ import click
 from archive.store.readonly import DB_NAME
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from archive.publish.selection import Selection
     from archive.store.ingest import IngestReport
     from archive.store.shard import Shard
 
@@ -27,7 +33,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("newsarchive")
 
-EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_CONFIG, EXIT_LOCKED, EXIT_STORAGE = 0, 1, 2, 3, 4, 5
 DEFAULT_SITES = Path("seeds/sites.toml")
 
 
@@ -107,6 +113,21 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+@contextmanager
+def _storage_faults(command: str, data_dir: Path) -> Iterator[None]:
+    """A full disk, a read-only directory, a locked or corrupt store, an unreadable file:
+    one line and an exit code (4 locked, 5 the others), not a traceback."""
+    import sqlite3
+
+    from archive.faults import describe, is_locked
+
+    try:
+        yield
+    except (OSError, sqlite3.DatabaseError) as exc:
+        code = EXIT_LOCKED if is_locked(exc) else EXIT_STORAGE
+        _fail(f"{command}: {describe(exc, data_dir / DB_NAME)}", code)
+
+
 def _say(message: str) -> None:
     """A line for the user; with ``run --quiet`` it goes only to the run's log file."""
     logger.info(message)
@@ -181,31 +202,62 @@ def _echo_ingest(report: IngestReport, data_dir: Path) -> int:
         f"extract: {report.records} records from {report.files_read} WARC file(s): "
         f"{report.captures} captures, {report.articles} article rows, {report.crawls} crawl runs, "
         f"{report.fetch_errors} fetch errors, {report.duplicates} duplicates, {report.revisits} revisits; "
+        f"{report.too_large} pages over the body size cap skipped, "
         f"{report.digest_mismatches} records kept with a digest mismatch, {len(report.errors)} unreadable "
         f"spots; {report.seconds:.1f}s -> {data_dir / DB_NAME}"
     )
+    if report.retried:
+        click.echo(
+            f"extract: note: a worker process died; its {report.retried} pages were extracted again "
+            "in the main process",
+            err=True,
+        )
     for warning in report.warnings[:20]:
         click.echo(f"extract: note: {warning}", err=True)
     if len(report.warnings) > 20:
         click.echo(f"extract: ... and {len(report.warnings) - 20} more notes", err=True)
     for error in report.errors:
         click.echo(f"extract: error: {error.file} at offset {error.offset}: {error.message}", err=True)
-    return EXIT_PARTIAL if report.errors or report.digest_mismatches else EXIT_OK
+    return EXIT_PARTIAL if report.errors or report.digest_mismatches or report.too_large else EXIT_OK
 
 
-def _export(data_dir: Path, out: Path | None, match: str | None, include_duplicates: bool) -> int:
-    from archive.publish.export import ExportError, export
+def _export(
+    data_dir: Path,
+    out: Path | None,
+    selection: Selection | None = None,
+    formats: tuple[str, ...] = ("txt", "jsonl"),
+    site_list: Path | None = None,
+) -> int:
+    from archive.publish.export import MANIFEST_NAME, export
+    from archive.publish.selection import ExportError
 
     out = out or data_dir / "export"
+    code = EXIT_OK
     try:
-        report = export(data_dir / DB_NAME, out, match=match, include_duplicates=include_duplicates)
+        if "txt" in formats or "jsonl" in formats:
+            txt, jsonl = "txt" in formats, "jsonl" in formats
+            with _storage_faults("export", data_dir):
+                report = export(data_dir / DB_NAME, out, selection, txt=txt, jsonl=jsonl)
+            written = f" ({report.written} written, {report.unchanged} unchanged, {report.removed} removed)"
+            also = f" and {out / 'articles.jsonl'}" if jsonl else ""
+            _say(f"export: {report.articles} articles -> {out}{written if txt else ''}{also}")
+            for skipped in report.skipped:
+                _warn(f"export: left {skipped} as it is: no export wrote it (not in {MANIFEST_NAME})")
+                code = EXIT_PARTIAL
+        if "parquet" in formats:
+            from archive.publish.dataset import write_dataset
+
+            dataset = write_dataset(data_dir / DB_NAME, out, selection, site_list)
+            _say(
+                f"export: {dataset.rows} articles -> {out / 'data'} ({len(dataset.files)} Parquet files) "
+                f"and the dataset card {out / 'README.md'}"
+            )
+            for column, count in sorted(dataset.unreadable.items()):
+                _warn(f"export: {count} values of {column} were no date or list; left empty")
+                code = EXIT_PARTIAL
     except ExportError as exc:
         _fail(str(exc), EXIT_CONFIG)
-    _say(
-        f"export: {report.articles} articles -> {out} ({report.written} written, "
-        f"{report.unchanged} unchanged, {report.removed} removed) and {out / 'articles.jsonl'}"
-    )
-    return EXIT_OK
+    return code
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -306,27 +358,30 @@ def extract(
     from archive.store.files import RebuildError
     from archive.store.ingest import ingest
 
-    rules = _site_rules(sites_file or (DEFAULT_SITES if DEFAULT_SITES.exists() else None))
+    sites = _site_options(sites_file or (DEFAULT_SITES if DEFAULT_SITES.exists() else None))
     try:
-        report = ingest(
-            data_dir, list(paths) or None, workers=workers, rebuild=rebuild, shard=shard, site_rules=rules
-        )
+        with _storage_faults("extract", data_dir):
+            report = ingest(
+                data_dir, list(paths) or None, workers=workers, rebuild=rebuild, shard=shard, **sites
+            )
     except RebuildError as exc:
         _fail(f"extract --rebuild: {exc}; nothing changed", EXIT_CONFIG)
     sys.exit(_echo_ingest(report, data_dir))
 
 
-def _site_rules(sites_file: Path | None) -> dict:
-    """The extraction selectors of a site list, by site name (a bad list is exit code 3)."""
+def _site_options(sites_file: Path | None) -> dict:
+    """What extraction takes from a site list (a bad list is exit code 3): each site's
+    selectors and the domains its canonical URLs may be on, by site name."""
     from archive.extract.sites import rules_by_site
     from crawler.sites import SiteListError, load_sites
 
     if sites_file is None:
         return {}
     try:
-        return rules_by_site(load_sites(sites_file))
+        sites = load_sites(sites_file)
     except SiteListError as exc:
         _fail(str(exc), EXIT_CONFIG)
+    return {"site_rules": rules_by_site(sites), "site_domains": {s.name: s.allowed_domains for s in sites}}
 
 
 def _parse_shard(value: str | None) -> Shard | None:
@@ -365,18 +420,101 @@ def merge_command(stores: tuple[Path, ...], data_dir: Path) -> None:
     sys.exit(EXIT_OK)
 
 
+def _split_choices(choices: tuple[str, ...]) -> Callable[..., tuple[str, ...]]:
+    """A callback for a repeatable option that also takes comma-separated values (from
+    ``choices``, when given): ``--format txt,parquet`` as well as ``--format txt --format parquet``."""
+
+    def split(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+        items = tuple(dict.fromkeys(item.strip() for value in values for item in value.split(",")))
+        items = tuple(item for item in items if item)
+        wrong = [item for item in items if choices and item not in choices]
+        if wrong:
+            raise click.BadParameter(f"{', '.join(wrong)}: not one of {', '.join(choices)}")
+        return items
+
+    return split
+
+
+def _bound(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """``--since``/``--until`` parsed at once, so a bad date is a usage error (exit 2)."""
+    from archive.publish.selection import parse_bound
+
+    try:
+        return parse_bound(value, end=param.name == "until") if value else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @main.command("export")
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Output directory [default: DATA/export]."
 )
 @click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    metavar="txt|jsonl|parquet",
+    default=("txt", "jsonl"),
+    show_default=True,
+    callback=_split_choices(("txt", "jsonl", "parquet")),
+    help="txt: NNN_<id>.txt (FORMAT.md); jsonl: articles.jsonl; parquet: data/*.parquet and a "
+    "README.md dataset card (repeatable or comma-separated).",
+)
+@click.option(
     "--match", metavar="QUERY", help="Only articles matching this FTS5 query, e.g. 'Russia AND China'."
 )
+@click.option(
+    "--since", metavar="DATE", callback=_bound, help="Only articles from this date or ISO time on (UTC)."
+)
+@click.option(
+    "--until",
+    metavar="DATE",
+    callback=_bound,
+    help="Only articles up to this date (its whole day) or before this time.",
+)
+@click.option(
+    "--by",
+    type=click.Choice(["published", "captured"]),
+    default="published",
+    show_default=True,
+    help="Which date --since/--until look at: as published (undated articles left out) or first captured.",
+)
+@click.option(
+    "--site",
+    "sites",
+    multiple=True,
+    metavar="NAME",
+    callback=_split_choices(()),
+    help="Only this site's articles (repeatable or comma-separated).",
+)
 @click.option("--include-duplicates", is_flag=True, help="Also export copies of earlier articles.")
+@click.option(
+    "--sites",
+    "site_list",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The site list the archive was crawled with: its SHA-256 goes into the dataset card.",
+)
 @data_option
-def export_command(out: Path | None, match: str | None, include_duplicates: bool, data_dir: Path) -> None:
-    """Write NNN_<id>.txt files (FORMAT.md) and articles.jsonl."""
-    sys.exit(_export(data_dir, out, match, include_duplicates))
+def export_command(
+    out: Path | None,
+    formats: tuple[str, ...],
+    match: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    by: str,
+    sites: tuple[str, ...],
+    include_duplicates: bool,
+    site_list: Path | None,
+    data_dir: Path,
+) -> None:
+    """Write NNN_<id>.txt files (FORMAT.md) and articles.jsonl, or a Parquet dataset with its card."""
+    from archive.publish.selection import ExportError, Selection
+
+    try:
+        selection = Selection(match, include_duplicates, since, until, by, sites)
+    except ExportError as exc:
+        raise click.UsageError(str(exc)) from None
+    sys.exit(_export(data_dir, out, selection, formats, site_list))
 
 
 @main.command()
@@ -432,9 +570,10 @@ def _run(
         crawl_code, stats = _crawl(
             data_dir, sites_file, site_names, overrides, log_file=log_file, redis_url=redis_url
         )
-        report = ingest(data_dir, workers=workers, site_rules=_site_rules(sites_file))
+        with _storage_faults("run: extract", data_dir):
+            report = ingest(data_dir, workers=workers, **_site_options(sites_file))
         extract_code = _echo_ingest(report, data_dir)
-        export_code = _export(data_dir, None, None, False)
+        export_code = _export(data_dir, None)
         sites = load_sites(sites_file, list(site_names))
         silent_after = {site.name: site.silent_after_runs for site in sites}
         summary = run_summary(data_dir, stats["newsarchive/crawl_id"], silent_after)
@@ -453,10 +592,12 @@ def index(data_dir: Path) -> None:
     """
     from archive.warc.index import write_cdxj_index
 
-    path, lines, left_out = write_cdxj_index(data_dir / "warc")
+    with _storage_faults("index", data_dir):
+        path, lines, left_out = write_cdxj_index(data_dir / "warc")
     click.echo(f"index: {lines} records -> {path}")
-    for skipped in left_out:
-        click.echo(f"index: left out {skipped.name}: a WACZ (it has its own index) or not a WARC/ARC file")
+    for skipped, why in left_out:
+        click.echo(f"index: left out {skipped.name}: {why}", err=why.startswith("cannot"))
+    sys.exit(EXIT_PARTIAL if any(why.startswith("cannot") for _, why in left_out) else EXIT_OK)
 
 
 @main.command()

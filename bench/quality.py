@@ -29,7 +29,7 @@ from pathlib import Path
 import trafilatura
 
 from archive.document import WORD, normalize_block
-from archive.store.ingest import PageJob, extract_page
+from archive.store.pages import PageJob, extract_page
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_CORPUS = REPO.parent / "shared" / "corpus"

@@ -4,6 +4,8 @@ Every value here can be overridden per run with ``newsarchive crawl -s KEY=VALUE
 ``scrapy crawl news -s KEY=VALUE``).
 """
 
+from archive.warc import body as _body  # a module alias: Scrapy takes every UPPERCASE name here as a setting
+
 BOT_NAME = "newsarchive"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
@@ -26,7 +28,7 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_TIMEOUT = 30
-DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
+DOWNLOAD_MAXSIZE = _body.MAX_BODY  # also what extract, replay and the capture view decode at most
 DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
 SITEMAP_MAX_SIZE = 64 * 1024 * 1024  # cap on a gunzipped sitemap
 RETRY_TIMES = 2

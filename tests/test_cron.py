@@ -7,6 +7,8 @@ import json
 import re
 import signal
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,7 +18,7 @@ import pytest
 from archive.demo.site import NewsSite
 from crawler.runner import download_slots
 from crawler.sites import load_sites
-from tests.helpers.cli import FAST, newsarchive, start
+from tests.helpers.cli import FAST, command, newsarchive, start
 from tests.helpers.pages import BOMB
 
 REPO = Path(__file__).resolve().parent.parent
@@ -136,7 +138,13 @@ def test_entity_bomb_feed_fails_alone_within_a_memory_bound(news_site, tmp_path)
         f'[[sites]]\nname = "bomb"\nfeeds = ["{news_site.url("/bomb/feed.xml")}"]\n'
         f'[[sites]]\nname = "rss"\nfeeds = ["{news_site.url("/feeds/rss.xml")}"]\n'
     )
-    result = newsarchive("crawl", "--sites", sites, *FAST, data=tmp_path, check=False)
+    # Started by a small launcher process: Linux carries a process's peak RSS across exec, so
+    # a crawl forked straight from this test process would report at least pytest's own RSS.
+    launcher = "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))"
+    crawl = command("crawl", "--sites", sites, *FAST, data=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", launcher, *map(str, crawl)], capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 1 and "sources failed for site(s): bomb" in result.stderr
     stats = result.stderr[result.stderr.index("Dumping Scrapy stats") :]
     peak = int(re.search(r"'memusage/max': (\d+)", stats).group(1))

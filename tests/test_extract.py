@@ -15,7 +15,7 @@ from archive.extract.article import extract_article
 from archive.extract.date import choose_published
 from archive.extract.decode import decode_html
 from archive.extract.sites import SiteRules, rules_by_site
-from archive.store.ingest import PageJob, extract_page
+from archive.store.pages import PageJob, extract_page
 from crawler.sites import SiteListError, load_sites
 from tests.helpers.cli import FAST, newsarchive
 from tests.helpers.pages import ROWS, corpus_page, extract_corpus_page

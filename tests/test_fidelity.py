@@ -117,10 +117,12 @@ def test_no_brotli_asked_for_so_none_archived(fid):
     assert record.raw == fid.page
     db = sqlite3.connect(fid.data / "news.db")
     titles = db.execute(
-        "SELECT title FROM articles WHERE canonical_url = ?",
+        # The bbc.com canonical is not trusted on a loopback host (issue 17): each capture
+        # keeps its own URL, and the later one is marked a copy of the first.
+        "SELECT title FROM articles WHERE claims_canonical = ? AND duplicate_of IS NULL",
         ["https://www.bbc.com/news/articles/clymn8zyrp9o"],
     ).fetchall()
-    assert titles == [("What is Nato and which countries are in it?",)]  # one article, two captures
+    assert titles == [("What is Nato and which countries are in it?",)]  # one article, one copy
 
 
 def test_repeated_headers_all_kept(fid):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gc
 
-from archive.store import ingest
+from archive.store import ingest, pages, workers
 from archive.warc.writer import WarcWriter
 from tests.helpers.warc import exchange
 
@@ -18,21 +18,21 @@ def test_extraction_freezes_start_up_objects_and_collects_less(tmp_path, monkeyp
 
     def probe(job):
         seen.append((gc.get_threshold()[0], gc.get_freeze_count()))
-        return ingest.PageResult(None, None)
+        return pages.PageResult(None, None)
 
-    monkeypatch.setattr(ingest, "extract_page", probe)
+    monkeypatch.setattr(pages, "extract_page", probe)
     before = gc.get_threshold(), gc.get_freeze_count()
     ingest.ingest(tmp_path, show_progress=False)
     assert len(seen) == 1
     threshold, frozen = seen[0]
-    assert threshold == ingest.GC_THRESHOLD and frozen > 10_000  # trafilatura, lxml, sqlite-utils...
+    assert threshold == workers.GC_THRESHOLD and frozen > 10_000  # trafilatura, lxml, sqlite-utils...
     assert (gc.get_threshold(), gc.get_freeze_count()) == before
 
 
 def test_worker_processes_collect_less():
-    extractor = ingest._Extractor(2)
+    extractor = workers.Extractor(2)
     try:
-        assert extractor.pool.apply(gc.get_threshold)[0] == ingest.GC_THRESHOLD
-        assert extractor.pool.apply(gc.get_freeze_count) > 10_000
+        assert extractor.pool.submit(gc.get_threshold).result()[0] == workers.GC_THRESHOLD
+        assert extractor.pool.submit(gc.get_freeze_count).result() > 10_000
     finally:
         extractor.close()

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from copy import deepcopy
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from urllib.parse import urldefrag, urljoin, urlsplit
 
+import tldextract
 import trafilatura
+from w3lib.url import safe_url_string
 
 from archive.document import article_id, build_document, text_hash, word_count
 from archive.extract.body import BodyFacts, body_of
@@ -27,15 +30,35 @@ from archive.extract.signals import Structure
 from archive.extract.sites import SiteRules, apply_site_rules
 from archive.extract.structured import split_list
 
+# The registrable domain (eTLD+1) from tldextract's bundled Public Suffix List, private
+# suffixes included (two github.io sites are two publishers); never fetched, never cached.
+_REGISTRABLE = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
+
 
 def canonical_url_of(declared: str | None, fetched_url: str) -> str:
-    """The page's own canonical URL when it is usable, else the URL it was fetched from."""
+    """The page's declared canonical URL when it is usable, else the URL it was fetched from."""
     if declared:
         candidate = urldefrag(urljoin(fetched_url, declared.strip()))[0]
         parts = urlsplit(candidate)
         if parts.scheme in ("http", "https") and parts.hostname and parts.path not in ("", "/"):
             return candidate
     return urldefrag(fetched_url)[0]
+
+
+def _host(url: str) -> str:
+    """The URL's host as requests carry it: lowercase, IDNA, no final dot."""
+    return (urlsplit(safe_url_string(url)).hostname or "").rstrip(".")
+
+
+def same_publisher(canonical: str, fetched_url: str, domains: Iterable[str] = ()) -> bool:
+    """Whether a page fetched from ``fetched_url`` may name ``canonical`` as itself: the
+    same registrable domain (an IP or single-label host: the same host), or a host under
+    one of its site's ``allowed_domains`` (one publisher's several domains)."""
+    host, own = _host(canonical), _host(fetched_url)
+    if host == own or any(host == d or host.endswith("." + d) for d in map(str.lower, domains)):
+        return True
+    registrable = _REGISTRABLE(host).top_domain_under_public_suffix
+    return bool(registrable) and registrable == _REGISTRABLE(own).top_domain_under_public_suffix
 
 
 def _language(value: str | None) -> str | None:
@@ -49,7 +72,8 @@ def _language(value: str | None) -> str | None:
 class Article:
     id: str
     url: str
-    canonical_url: str
+    canonical_url: str  # the declared one on the page's own site, else the URL itself: the id's
+    claims_canonical: str | None  # a canonical the page declared on another site (not trusted)
     title: str
     text: str
     author: str  # JSON list
@@ -95,10 +119,21 @@ def extract_article(
 
 
 def examine_page(
-    html: str, url: str, fetched_at: str = "", rules: SiteRules | None = None, route: str | None = None
+    html: str,
+    url: str,
+    fetched_at: str = "",
+    rules: SiteRules | None = None,
+    route: str | None = None,
+    domains: tuple[str, ...] = (),
 ) -> Verdict:
     """The article in ``html``, or why the page is not one. ``route``: how the crawl found
-    the URL (``pagetype.ROUTES``), a sign the decision weighs."""
+    the URL (``pagetype.ROUTES``), a sign the decision weighs. ``domains``: its site's
+    ``allowed_domains``, where its canonical URL may be too.
+
+    The canonical URL (and so the id) is the declared one only when that is on the page's
+    own site (``same_publisher``): a copy, or a hostile page, naming another site's article
+    as its canonical keeps its own URL (the claim is kept as ``claims_canonical``), so it
+    cannot overwrite that article; ``archive.store.canonical`` marks it a copy."""
     tree = trafilatura.load_html(html)
     if tree is None:
         return _no_text(html)
@@ -143,10 +178,13 @@ def examine_page(
     if reason is not None:
         return Verdict(None, reason, signals)
     canonical = canonical_url_of(meta.url, url)
+    trusted = same_publisher(canonical, url, domains)
+    own = canonical if trusted else urldefrag(url)[0]
     article = Article(
-        id=article_id(canonical),
+        id=article_id(own),
         url=url,
-        canonical_url=canonical,
+        canonical_url=own,
+        claims_canonical=None if trusted else canonical,
         title=text.split("\n", 1)[0],
         text=text,
         author=json.dumps(authors, ensure_ascii=False),

@@ -3,6 +3,10 @@
 The order is stable (first fetch time, then id), files are only rewritten when their
 bytes change, and files of an earlier export that no longer belong are removed, so an
 export directory always mirrors the store exactly.
+
+An export touches only files an export wrote: it lists them in a manifest in the
+directory (``MANIFEST_NAME``), removes only stale files listed there, and leaves a file it
+did not write as it is, even where it would write one of that name (counted as skipped).
 """
 
 from __future__ import annotations
@@ -14,14 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archive.document import FILE_NAME, export_file_name
-from archive.store.readonly import open_readonly
+from archive.publish.selection import Selection, select_articles
 
 JSON_LIST_COLUMNS = ("author", "categories", "tags")
 JSONL_NAME = "articles.jsonl"
-
-
-class ExportError(ValueError):
-    """The export cannot run as asked (no store, a bad --match query)."""
+MANIFEST_NAME = ".newsarchive-export"  # the files exports wrote here, one name a line
 
 
 @dataclass
@@ -31,30 +32,7 @@ class ExportReport:
     unchanged: int
     removed: int
     articles: int
-
-
-def select_articles(
-    conn: sqlite3.Connection, match: str | None, include_duplicates: bool
-) -> list[sqlite3.Row]:
-    where = [] if include_duplicates else ["a.duplicate_of IS NULL"]
-    params: list[str] = []
-    join = ""
-    if match:
-        join = "JOIN articles_fts f ON f.rowid = a.rowid"
-        where.append("articles_fts MATCH ?")
-        params.append(match)
-    sql = (
-        "SELECT a.*, c.warc_file, c.warc_offset FROM articles a "
-        f"LEFT JOIN captures c ON c.id = a.capture_id {join} "
-        f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY a.first_seen, a.id"
-    )
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    except sqlite3.OperationalError as exc:
-        if match:
-            raise ExportError(f"bad --match query {match!r}: {exc}") from None
-        raise
+    skipped: list[Path]  # files of the names it would write that no export wrote: left alone
 
 
 def _write_if_changed(path: Path, data: bytes) -> bool:
@@ -66,8 +44,54 @@ def _write_if_changed(path: Path, data: bytes) -> bool:
     return True
 
 
+def _owned(out_dir: Path) -> set[str]:
+    """The files earlier exports wrote in ``out_dir``: its manifest's names; for a directory
+    exported before manifests, the files its ``articles.jsonl`` lists, and that file."""
+    try:
+        return set((out_dir / MANIFEST_NAME).read_text("utf-8").splitlines()) - {""}
+    except FileNotFoundError:
+        pass
+    try:
+        lines = (out_dir / JSONL_NAME).read_text("utf-8").splitlines()
+        listed = {json.loads(line)["file"] for line in lines if line.strip()}
+    except (OSError, ValueError, KeyError, TypeError):  # absent, or not an export's
+        return set()
+    return {JSONL_NAME, *(name for name in listed if isinstance(name, str) and FILE_NAME.match(name))}
+
+
+class _Writer:
+    """Writes files of an export, never over a file no export wrote."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self.owned = _owned(out_dir)
+        self.skipped: list[Path] = []
+
+    def write(self, name: str, data: bytes) -> bool | None:
+        """True: written; False: unchanged; None: skipped, a file no export wrote is there."""
+        path = self.out_dir / name
+        if name not in self.owned and path.exists():
+            if path.read_bytes() != data:
+                self.skipped.append(path)
+                return None
+            return False
+        self.owned.add(name)
+        return _write_if_changed(path, data)
+
+    def remove_stale(self, keep: set[str]) -> int:
+        stale = {name for name in self.owned if FILE_NAME.match(name) and name not in keep}
+        for name in stale:
+            (self.out_dir / name).unlink(missing_ok=True)
+        self.owned -= stale
+        return len(stale)
+
+    def save_manifest(self) -> None:
+        names = "".join(f"{name}\n" for name in sorted(self.owned))
+        _write_if_changed(self.out_dir / MANIFEST_NAME, names.encode("utf-8"))
+
+
 def _json_row(row: sqlite3.Row, file_name: str) -> dict:
-    record = {key: row[key] for key in row.keys() if key not in ("text_hash",)}
+    record = {key: row[key] for key in row.keys() if key not in ("text_hash", "claims_canonical")}
     for key in JSON_LIST_COLUMNS:
         record[key] = json.loads(record[key]) if record[key] else []
     record["file"] = file_name
@@ -75,32 +99,24 @@ def _json_row(row: sqlite3.Row, file_name: str) -> dict:
 
 
 def export(
-    db_path: Path, out_dir: Path, match: str | None = None, include_duplicates: bool = False
+    db_path: Path, out_dir: Path, selection: Selection | None = None, txt: bool = True, jsonl: bool = True
 ) -> ExportReport:
-    """Write one file per article and ``articles.jsonl`` into ``out_dir``."""
-    conn = open_readonly(db_path)
-    if conn is None:
-        raise ExportError(f"no store at {db_path}: run `newsarchive extract` first")
-    try:
-        rows = select_articles(conn, match, include_duplicates)
-    finally:
-        conn.close()
+    """Write one file per selected article (``txt``) and ``articles.jsonl`` (``jsonl``) into ``out_dir``."""
+    rows = select_articles(db_path, selection or Selection())
     out_dir.mkdir(parents=True, exist_ok=True)
+    writer = _Writer(out_dir)
     keep: set[str] = set()
     written = unchanged = 0
     lines = []
     for position, row in enumerate(rows):
         name = export_file_name(position, row["id"])
         keep.add(name)
-        if _write_if_changed(out_dir / name, row["text"].encode("utf-8")):
-            written += 1
-        else:
-            unchanged += 1
+        done = writer.write(name, row["text"].encode("utf-8")) if txt else None
+        written += done is True
+        unchanged += done is False
         lines.append(json.dumps(_json_row(row, name), ensure_ascii=False))
-    _write_if_changed(out_dir / JSONL_NAME, "".join(line + "\n" for line in lines).encode("utf-8"))
-    removed = 0
-    for stale in out_dir.iterdir():
-        if FILE_NAME.match(stale.name) and stale.name not in keep:
-            stale.unlink()
-            removed += 1
-    return ExportReport(out_dir, written, unchanged, removed, len(rows))
+    if jsonl:
+        writer.write(JSONL_NAME, "".join(line + "\n" for line in lines).encode("utf-8"))
+    removed = writer.remove_stale(keep) if txt else 0
+    writer.save_manifest()
+    return ExportReport(out_dir, written, unchanged, removed, len(rows), writer.skipped)

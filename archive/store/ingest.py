@@ -11,11 +11,10 @@ carries on from the last whole batch without duplicates.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
+import sqlite3
 import sys
 import time
-from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,20 +22,22 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from archive.extract.article import examine_page
-from archive.extract.decode import HTML_TYPES, decode_html
+from archive.extract.decode import HTML_TYPES
 from archive.extract.pagetype import CHALLENGE_BYTES, capture_reason
 from archive.extract.sites import SiteRules
-from archive.gc_freeze import freeze_start_up, start_up_frozen
+from archive.gc_freeze import start_up_frozen
 from archive.store.boilerplate import record_blocks
+from archive.store.canonical import mark_foreign_copies
 from archive.store.db import Store
 from archive.store.files import FileTable, KnownFile, files_to_read
 from archive.store.metadata import metadata_rows
+from archive.store.pages import TOO_LARGE, PageJob
 from archive.store.readonly import DB_NAME, open_readonly
 from archive.store.revisit import resolve_revisits
 from archive.store.settle import settle
 from archive.store.shard import Shard
-from archive.warc.body import BodyDecodingError, decode_body
+from archive.store.workers import GC_THRESHOLD, Extractor
+from archive.warc.body import BodyDecodingError
 from archive.warc.fields import (
     NEWSARCHIVE_DISCOVERED_HEADER,
     NEWSARCHIVE_SITE_HEADER,
@@ -49,11 +50,6 @@ from archive.warc.recover import recover_orphans
 logger = logging.getLogger(__name__)
 
 BATCH_RECORDS = 200
-# A page through trafilatura allocates tens of thousands of objects that reference counting
-# frees; at Python's default threshold (700) they started ~1.5 collections a page, some
-# walking everything the imports loaded: 0.3 ms of ~25 ms CPU a page; 0.08 ms with this
-# threshold and the start-up objects frozen. Cycles are still collected.
-GC_THRESHOLD = 10_000
 
 
 @dataclass
@@ -67,30 +63,12 @@ class IngestReport:
     duplicates: int = 0
     digest_mismatches: int = 0  # records stored whose digests match in neither convention
     revisits: int = 0
+    retried: int = 0  # pages whose worker process died: extracted again in the main process
+    too_large: int = 0  # pages whose body inflates beyond the cap (body.MAX_BODY): not extracted
     bytes_read: int = 0
     seconds: float = 0.0
     errors: list[ReadError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-
-@dataclass
-class PageJob:
-    """What a worker needs to extract one page (picklable, no open files)."""
-
-    url: str
-    fetched_at: str
-    body: bytes  # the payload as archived
-    content_type: str | None
-    http_headers: list[tuple[str, str]] | None  # how to decode it (decode_body)
-    rules: SiteRules | None = None  # the site's selectors from sites.toml
-    route: str | None = None  # how the crawl found the URL (NewsArchive-Discovered), a page-type sign
-
-
-@dataclass
-class PageResult:
-    article: dict | None
-    warning: str | None
-    reason: str | None = None  # why the page is not an article (pagetype's reasons)
 
 
 def _is_html(record: WarcRecord) -> bool:
@@ -104,21 +82,6 @@ def _is_page(record: WarcRecord) -> bool:
     if record.type == "response":
         return record.status == 200 and _is_html(record)
     return record.type == "resource" and record.mime in HTML_TYPES
-
-
-def extract_page(job: PageJob) -> PageResult:
-    """Worker: archived bytes to an article row (or None), never raising."""
-    try:
-        body, warning = decode_body(job.body, job.http_headers or ())
-        if not body.strip():
-            return PageResult(None, "empty body", "empty")
-        html, _ = decode_html(body, job.content_type)
-        verdict = examine_page(html, job.url, job.fetched_at, job.rules, job.route)
-        return PageResult(verdict.article.row() if verdict.article else None, warning, verdict.reason)
-    except BodyDecodingError as exc:
-        return PageResult(None, str(exc), "undecodable")
-    except Exception as exc:  # a page must never stop the run; say which and why
-        return PageResult(None, f"extraction failed: {type(exc).__name__}: {exc}", "extraction_failed")
 
 
 def _fetched_at(record: WarcRecord) -> str:
@@ -166,7 +129,9 @@ class _Batch:
         self.records = 0
 
 
-def _batches(records: Iterable[WarcRecord], site_rules: dict[str, SiteRules]) -> Iterator[_Batch]:
+def _batches(
+    records: Iterable[WarcRecord], site_rules: dict[str, SiteRules], site_domains: dict[str, tuple[str, ...]]
+) -> Iterator[_Batch]:
     batch = _Batch()
     for record in records:
         batch.records += 1
@@ -177,6 +142,7 @@ def _batches(records: Iterable[WarcRecord], site_rules: dict[str, SiteRules]) ->
             if record.type == "revisit":  # its body is its original's: resolved as it is stored
                 batch.revisits.append((row, record))
             elif _is_page(record):
+                site = record.headers.get(NEWSARCHIVE_SITE_HEADER) or ""
                 job = PageJob(
                     record.url,
                     _fetched_at(record),
@@ -185,8 +151,9 @@ def _batches(records: Iterable[WarcRecord], site_rules: dict[str, SiteRules]) ->
                     if record.type == "resource"
                     else record.http_header("Content-Type"),
                     record.http_headers,
-                    site_rules.get(record.headers.get(NEWSARCHIVE_SITE_HEADER) or ""),
+                    site_rules.get(site),
                     row["discovered_by"],
+                    site_domains.get(site, ()),
                 )
                 batch.jobs.append((job, record))
         elif record.type == "metadata":
@@ -200,48 +167,6 @@ def _batches(records: Iterable[WarcRecord], site_rules: dict[str, SiteRules]) ->
         yield batch
 
 
-class _Extractor:
-    """Runs page extraction in this process or in a pool of worker processes.
-
-    With a pool, the next batch is already being extracted while this process writes the
-    current one to the store, so the workers do not wait for the writes.
-    """
-
-    LOOKAHEAD = 2  # batches handed to the pool ahead of the one being written
-
-    def __init__(self, workers: int) -> None:
-        self.pool = (
-            multiprocessing.get_context("spawn").Pool(
-                workers, initializer=freeze_start_up, initargs=(GC_THRESHOLD,)
-            )
-            if workers > 1
-            else None
-        )
-
-    def run(self, batches: Iterator[_Batch]) -> Iterator[tuple[_Batch, list[PageResult]]]:
-        """Each batch with the results of its page jobs, in order."""
-        if self.pool is None:
-            for batch in batches:
-                yield batch, [extract_page(job) for job, _ in batch.jobs]
-            return
-        pending: deque = deque()
-        for batch in batches:
-            pending.append(
-                (batch, self.pool.map_async(extract_page, [job for job, _ in batch.jobs], chunksize=8))
-            )
-            if len(pending) > self.LOOKAHEAD:
-                done, result = pending.popleft()
-                yield done, result.get()
-        while pending:
-            done, result = pending.popleft()
-            yield done, result.get()
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.close()
-            self.pool.join()
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -249,10 +174,11 @@ def _now() -> str:
 def _ingest_file(
     store: Store,
     known: KnownFile,
-    extractor: _Extractor,
+    extractor: Extractor,
     report: IngestReport,
     progress: tqdm,
     site_rules: dict[str, SiteRules],
+    site_domains: dict[str, tuple[str, ...]],
 ) -> None:
     path, name = known.path, known.name
     size = path.stat().st_size
@@ -266,13 +192,14 @@ def _ingest_file(
     records_done = known.records
     offset = start
     records = iter_records(path, start, read_errors)
-    for batch, results in extractor.run(_batches(_named(records, name), site_rules)):
+    for batch, results in extractor.run(_batches(_named(records, name), site_rules, site_domains)):
         articles = []
         captures = {row["id"]: row for row in batch.captures}
         for (job, record), result in zip(batch.jobs, results, strict=True):
             if result.warning:
                 report.warnings.append(f"{name}:{record.offset} {job.url}: {result.warning}")
             captures[record.record_id]["not_article"] = None if result.article else result.reason
+            report.too_large += result.reason == TOO_LARGE
             if result.article:
                 site = record.headers.get(NEWSARCHIVE_SITE_HEADER) or None
                 articles.append(
@@ -326,6 +253,21 @@ def _ingest_file(
         store.db.table("warc_files").upsert(known.row(), pk="name")
 
 
+def _files_read_before(db_path: Path) -> FileTable:
+    """What the old store had read, for ``--rebuild``; nothing when it is unreadable (every
+    WARC is then read from the start: rebuilding is how a corrupt store is repaired)."""
+    old = open_readonly(db_path)
+    if old is None:
+        return FileTable([])
+    try:
+        return FileTable.of(old)
+    except sqlite3.DatabaseError as exc:
+        logger.warning("%s is unreadable (%s): rebuilding from every WARC file", db_path, exc)
+        return FileTable([])
+    finally:
+        old.close()
+
+
 def _named(records: Iterable[WarcRecord], name: str) -> Iterator[WarcRecord]:
     """Records as the store names their file (two files of one name have two store names)."""
     for record in records:
@@ -341,6 +283,7 @@ def ingest(
     show_progress: bool | None = None,
     shard: Shard | None = None,
     site_rules: dict[str, SiteRules] | None = None,
+    site_domains: dict[str, tuple[str, ...]] | None = None,
 ) -> IngestReport:
     """Read new WARC records (of ``paths``, files or directories; default all of
     ``data/warc``) into ``news.db``.
@@ -352,17 +295,15 @@ def ingest(
     replaces ``news.db`` only when complete, so readers never see a half-built store; it
     reads every file the old store had read, from where it was read, and raises
     ``RebuildError`` before anything is written if one of them is gone.
-    ``site_rules`` are the sites' own selectors (sites.toml), by site name.
+    ``site_rules`` are the sites' own selectors (sites.toml), by site name;
+    ``site_domains`` their ``allowed_domains``, where a page's canonical URL is trusted.
     """
     started = time.monotonic()
     db_path = data_dir / DB_NAME
     target = db_path.with_name(DB_NAME + ".rebuild") if rebuild else db_path
     recover_orphans(data_dir / "warc")
     if rebuild:
-        old = open_readonly(db_path)
-        table = FileTable.of(old) if old is not None else FileTable([])
-        if old is not None:
-            old.close()
+        table = _files_read_before(db_path)
         for row in table.rows.values():  # same names as before, read from the start
             row.update(read_to=0, records=0)
         files, problems = files_to_read(data_dir, paths, table, rebuild, shard)
@@ -376,7 +317,7 @@ def ingest(
             store.close()
             raise
     report = IngestReport(errors=problems)
-    extractor = _Extractor(max(1, workers))
+    extractor = Extractor(max(1, workers))
     total = sum(max(0, f.path.stat().st_size - f.read_to) for f in files)
     if show_progress is None:
         show_progress = sys.stderr.isatty()
@@ -388,12 +329,17 @@ def ingest(
         with start_up_frozen(GC_THRESHOLD):
             for done, known in enumerate(files):
                 progress.set_description(f"extract: file {done + 1}/{len(files)}", refresh=False)
-                _ingest_file(store, known, extractor, report, progress, site_rules or {})
+                _ingest_file(store, known, extractor, report, progress, site_rules or {}, site_domains or {})
             with store.db.atomic():
-                report.duplicates = settle(store)
+                settle(store)
+                mark_foreign_copies(store)
+                report.duplicates = store.db.execute(
+                    "SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL"
+                ).fetchone()[0]
     finally:
         progress.close()
         extractor.close()
+        report.retried = extractor.retried
         store.close()
     if rebuild:
         os.replace(target, db_path)

@@ -8,6 +8,7 @@ revisit records, and (``newsarchive replay``) to answer requests without the net
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from pathlib import Path
 from typing import NamedTuple
@@ -16,6 +17,8 @@ from archive.store.files import FileTable
 from archive.store.readonly import DB_NAME, open_readonly
 from archive.warc.files import OPEN_SUFFIX, list_warc_files
 from archive.warc.reader import WarcRecord, iter_records, read_record_at
+
+logger = logging.getLogger(__name__)
 
 
 class Capture(NamedTuple):
@@ -43,6 +46,12 @@ class ArchiveIndex:
                 files = FileTable.of(conn)
             except sqlite3.OperationalError:
                 pass  # a store without tables yet
+            except sqlite3.DatabaseError as exc:  # corrupt: the crawl still archives, to WARC
+                logger.warning(
+                    "%s unusable (%s): crawling without it; rebuild it with `newsarchive extract --rebuild`",
+                    data_dir / DB_NAME,
+                    exc,
+                )
             finally:
                 conn.close()
         self.paths = {name: Path(row["path"]) for name, row in files.rows.items() if row.get("path")}

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from archive.store.canonical import mark_foreign_copies
 from archive.store.db import Store
 from archive.store.schema import SCHEMA
 from archive.store.settle import settle
@@ -137,6 +138,7 @@ def merge(target: Path, sources: list[Path]) -> MergeReport:
             _merge_one(store, path, tables, report)
         with store.db.atomic():
             report.duplicates = settle(store)  # over the whole store, as one extract would
+            mark_foreign_copies(store)  # copies by a canonical of another site, as extract marks them
         store.db.table("articles").rebuild_fts()
     finally:
         store.close()

@@ -69,6 +69,7 @@ SCHEMA: dict[str, tuple[dict, str | tuple[str, ...]]] = {
             "id": str,
             "url": str,
             "canonical_url": str,
+            "claims_canonical": str,  # a canonical URL the page declared on another site (not trusted)
             "site": str,
             "title": str,
             "text": str,
@@ -203,3 +204,10 @@ def say_why_not_article(db: Database) -> None:
     before is no article needs ``extract --rebuild``."""
     add_missing(db)
     db.execute(KNOWN_REASONS)
+
+
+@MIGRATIONS()
+def distrust_foreign_canonicals(db: Database) -> None:
+    """Articles say which other site's canonical URL they claimed (issue 17); those read
+    before keep the id of their claim until ``extract --rebuild``."""
+    add_missing(db)

@@ -114,12 +114,14 @@ def _warc_path(db, warc_file: str) -> Path | None:
 
 def _read_capture(path: Path, offset: int):
     """The WARC record and its body with chunking and Content-Encoding undone, or an error Response."""
-    from archive.warc.body import BodyDecodingError
+    from archive.warc.body import BodyDecodingError, BodyTooLarge
     from archive.warc.reader import read_record_at
 
     try:
         record = read_record_at(path, offset)
-        body, _ = record.body()
+        body, _ = record.body()  # capped at the crawl's download cap (body.MAX_BODY)
+    except BodyTooLarge as exc:
+        return None, _error(413, f"the archived body is too large to serve: {exc}")
     except ValueError as exc:  # BodyDecodingError is one too
         kind = "body cannot be decoded" if isinstance(exc, BodyDecodingError) else "record cannot be read"
         return None, _error(500, f"the archived {kind}: {exc}")
