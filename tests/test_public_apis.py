@@ -78,7 +78,7 @@ def test_archive_never_imports_the_crawler():
     """Only the CLI may: the archive must be usable without Scrapy."""
     offenders = []
     for path in sorted((ROOT / "archive").rglob("*.py")):
-        if path == ROOT / "archive" / "cli.py":
+        if path.parent == ROOT / "archive" / "cli":  # the CLI wires both
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
