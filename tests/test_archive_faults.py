@@ -464,17 +464,26 @@ def test_a_read_only_directory_is_one_line(tmp_path):
     _one_line_failure(newsarchive("extract", data=Path("/sys/newsarchive-test"), check=False), 5, "read-only")
 
 
-def test_an_unreadable_warc_is_one_line(tmp_path, monkeypatch):
+def test_an_unreadable_warc_is_one_line_and_the_others_are_read(tmp_path, monkeypatch):
     from archive.warc import reader
 
     data = tmp_path / "data"
     _archive(data, [_page("http://127.0.0.1:1/a.html", b"<html><p>a</p></html>")])
+    (unreadable_file,) = list((data / "warc").glob("*.warc.gz"))
+    _archive(data, [_page("http://127.0.0.1:1/b.html", b"<html><p>b</p></html>")])
 
     def unreadable(path, *args, **kwargs):
-        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        if Path(path).name == unreadable_file.name:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return open(path, *args, **kwargs)
 
     monkeypatch.setattr(reader, "open", unreadable, raising=False)
-    _one_line_failure(newsarchive("extract", data=data, check=False), 5, "Permission denied")
+    result = newsarchive("extract", data=data, check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    [line] = [line for line in result.stderr.splitlines() if unreadable_file.name in line]
+    assert "cannot be read: Permission denied" in line
+    db = sqlite3.connect(data / "news.db")
+    assert [row[0] for row in db.execute("SELECT url FROM captures")] == ["http://127.0.0.1:1/b.html"]
 
 
 def test_index_leaves_out_a_bad_warc_and_says_so(tmp_path):

@@ -329,7 +329,12 @@ def ingest(
         with start_up_frozen(GC_THRESHOLD):
             for done, known in enumerate(files):
                 progress.set_description(f"extract: file {done + 1}/{len(files)}", refresh=False)
-                _ingest_file(store, known, extractor, report, progress, site_rules or {}, site_domains or {})
+                try:
+                    rules, domains = site_rules or {}, site_domains or {}
+                    _ingest_file(store, known, extractor, report, progress, rules, domains)
+                except OSError as exc:  # this file only: what was read of it stays, the others are read
+                    problem = f"cannot be read: {exc.strerror or type(exc).__name__}"
+                    report.errors.append(ReadError(known.path.name, known.read_to, problem))
             with store.db.atomic():
                 settle(store)
                 mark_foreign_copies(store)
