@@ -95,7 +95,7 @@ def _merge_one(store: Store, path: Path, tables: dict[str, list[str]], report: M
         with store.db.atomic():  # one store is merged whole or not at all
             # Rows keyed by what they are (record ids, crawl ids, ...): kept once, as an extract does.
             for table in SCHEMA:
-                if table in ("articles", "warc_files"):
+                if table in ("articles", "warc_files", "article_versions"):
                     continue
                 if table not in tables:
                     report.skipped.append(f"{path.name}: {table}")

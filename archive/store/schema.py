@@ -87,8 +87,28 @@ SCHEMA: dict[str, tuple[dict, str | tuple[str, ...]]] = {
             "capture_id": str,
             "text_hash": str,
             "duplicate_of": str,
+            "versions": int,  # how many distinct texts the article has had (article_versions)
         },
         "id",
+    ),
+    # Every distinct text an article has had, oldest first (issue 18): a capture whose title
+    # and text equal the previous version's adds none. words_added/removed and title_changed
+    # compare a version with the one before it (archive/diff.py).
+    "article_versions": (
+        {
+            "article_id": str,
+            "version": int,  # 1, 2, ... by capture time
+            "capture_id": str,
+            "captured_at": str,
+            "title": str,
+            "text": str,
+            "text_hash": str,
+            "word_count": int,
+            "words_added": int,
+            "words_removed": int,
+            "title_changed": int,
+        },
+        ("article_id", "version"),
     ),
     # Each text's fingerprint for finding copies (copies.py), made once (settle.py).
     "fingerprints": ({"text_hash": str, "params": str, "body_hash": str, "minhash": bytes}, "text_hash"),
@@ -128,6 +148,7 @@ INDEXES = {
         ["language"],
     ],
     "site_blocks": [["article_id"]],
+    "article_versions": [["captured_at"], ["capture_id"]],
 }
 # sqlite-utils' FTS update trigger re-indexes a row's text on any update; this one only when
 # the title or text changes: not when copies are marked, nor for a new capture of the same text.
@@ -211,3 +232,19 @@ def distrust_foreign_canonicals(db: Database) -> None:
     """Articles say which other site's canonical URL they claimed (issue 17); those read
     before keep the id of their claim until ``extract --rebuild``."""
     add_missing(db)
+
+
+@MIGRATIONS()
+def keep_versions(db: Database) -> None:
+    """Every distinct text of an article is kept (issue 18). An article read before starts
+    with one version, the text it has; the texts it had before come back with
+    ``extract --rebuild``, which reads every capture again."""
+    add_missing(db)
+    db.execute(
+        """INSERT OR IGNORE INTO article_versions (article_id, version, capture_id, captured_at, title,
+             text, text_hash, word_count, words_added, words_removed, title_changed)
+           SELECT a.id, 1, a.capture_id, coalesce(c.fetched_at, a.last_seen), a.title, a.text,
+             a.text_hash, a.word_count, 0, 0, 0
+           FROM articles a LEFT JOIN captures c ON c.id = a.capture_id"""
+    )
+    db.execute("UPDATE articles SET versions = 1 WHERE versions IS NULL")
