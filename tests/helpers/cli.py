@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import resource
 import subprocess
 import sys
 import traceback
@@ -35,6 +36,14 @@ FAST = [
 ]
 
 PROCESS_COMMANDS = frozenset({"crawl", "run", "replay", "demo", "serve"})
+# Every command a test starts as a process runs under this address-space cap, so a case
+# that lets memory run away (a bomb, a trap) fails that test with MemoryError instead of
+# bringing the CI machine down; a normal crawl or extract stays far below it.
+MEMORY_LIMIT = 4 << 30
+
+
+def _capped() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
 def command(*args: str | Path, data: Path | None = None) -> list[str]:
@@ -44,7 +53,8 @@ def command(*args: str | Path, data: Path | None = None) -> list[str]:
 
 def start(*args: str | Path, data: Path, **popen) -> subprocess.Popen:
     """``newsarchive ARGS --data DATA`` started in the background (text stdout and stderr piped)."""
-    popen = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, **popen}
+    piped = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    popen = {**piped, "preexec_fn": _capped, **popen}
     return subprocess.Popen(command(*args, data=data), **popen)
 
 
@@ -64,7 +74,7 @@ def newsarchive(
         process = bool(args) and str(args[0]) in PROCESS_COMMANDS
     if process:
         argv = command(*args, data=data)
-        result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, preexec_fn=_capped)
     else:
         result = _invoke(_argv(args, data))
     if check and result.returncode != 0:
