@@ -7,7 +7,10 @@ scrapy-redis lacks for this archive:
 - ``FleetDupeFilter``: scrapy-redis's shared seen set, plus the archive's rule that an
   article already archived is not fetched again (``crawler/dupefilter.py``), across the
   fleet: every process adds what its own archive holds to one Redis hash at open and
-  the articles it fetches as it goes (in batches).
+  the articles it fetches as it goes (in batches). Revisits (``crawler/revisits.py``),
+  which each process finds due in its own archive, are queued once per round (the seen
+  set) and skipped when any process has looked at the article since the step they are
+  due for (a second hash, of the revisits answered).
 - ``FleetScheduler``: remembers, per process, the requests it has taken from the queue
   and not finished (a Redis hash, beside a heartbeat key that expires when the process
   stops). A live process puts a dead one's requests back on the queue: plain
@@ -69,13 +72,22 @@ end
 """
 # Queue a request unless the fleet has seen it; one round trip for what scrapy-redis does
 # in two (SADD to the seen set, ZADD to the queue), or three with the archive check.
-# KEYS: seen set, queue, known articles. ARGV: fingerprint, score, encoded request, and
-# "1" for an article to look up first: if it was archived, its date is returned instead
-# (whether it is due again is decided by the caller). Returns 1 if queued, 0 if seen.
+# KEYS: seen set, queue, known articles, revisited articles. ARGV: fingerprint, score,
+# encoded request, "1" for an article to look up first: if it was archived, its date is
+# returned instead (whether it is due again is decided by the caller), and for a revisit
+# the time of the step it is due for: if any process has fetched the article since (a
+# revisit of any status, or a 2xx), 2 is returned and nothing queued. Returns 1 if queued,
+# 0 if seen.
 QUEUE_UNLESS_SEEN = """
 if ARGV[4] == '1' then
   local fetched = redis.call('HGET', KEYS[3], ARGV[1])
   if fetched then return fetched end
+end
+if ARGV[5] ~= '' then
+  for _, key in ipairs({KEYS[3], KEYS[4]}) do
+    local last = redis.call('HGET', key, ARGV[1])
+    if last and last >= ARGV[5] then return 2 end
+  end
 end
 if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
@@ -161,6 +173,7 @@ def _keys(spider_name: str) -> dict[str, str]:
     return {
         "workers": f"{prefix}:workers",  # set of worker ids
         "archived": f"{prefix}:archived",  # article fingerprint -> date of its latest 2xx fetch
+        "revisited": f"{prefix}:revisited",  # article fingerprint -> date of its latest revisit answer
         "sources": f"{prefix}:sources",  # fingerprints of the dont_filter requests of this round
     }
 
@@ -179,12 +192,14 @@ class FleetDupeFilter(RedisDupeFilter):
     def __init__(self, server, key: str, crawler: Crawler, debug: bool = False) -> None:
         super().__init__(server, key, debug=debug)
         self.crawler = crawler
-        self.archived_key = _keys(crawler.spidercls.name)["archived"]
+        keys = _keys(crawler.spidercls.name)
+        self.archived_key, self.revisited_key = keys["archived"], keys["revisited"]
         self.set_if_later = server.register_script(SET_IF_LATER)
         self.queue_script = server.register_script(QUEUE_UNLESS_SEEN)
         self.added: set[str] = set()  # fingerprints this process has put in the shared seen set
         self.archived: dict[str, str] = {}  # fleet's known articles met so far -> date fetched
         self.fetched: dict[str, str] = {}  # articles fetched here, not yet written to Redis
+        self.revisited: dict[str, str] = {}  # revisits answered here (any status), not yet written
         crawler.signals.connect(self.response_received, signal=signals.response_received)
 
     @classmethod
@@ -199,17 +214,20 @@ class FleetDupeFilter(RedisDupeFilter):
         """Add what this process's archive holds to the fleet's known articles."""
         self._write_archived({fp.hex(): date for fp, date in archived_fingerprints(self.crawler).items()})
 
-    def _write_archived(self, dates: dict[str, str]) -> None:
+    def _write_archived(self, dates: dict[str, str], key: str | None = None) -> None:
         pairs = list(dates.items())
         for start in range(0, len(pairs), 1000):
-            self.set_if_later(
-                keys=[self.archived_key], args=[v for pair in pairs[start : start + 1000] for v in pair]
-            )
+            args = [v for pair in pairs[start : start + 1000] for v in pair]
+            self.set_if_later(keys=[key or self.archived_key], args=args)
 
     def flush(self) -> None:
-        """Write the articles fetched here since the last flush to the fleet's known articles."""
+        """Write the articles fetched and revisited here since the last flush to the fleet's
+        hashes: a later round's revisit is then skipped by every process, whichever archive
+        (each process has its own) still finds it due."""
         fetched, self.fetched = self.fetched, {}
         self._write_archived(fetched)
+        revisited, self.revisited = self.revisited, {}
+        self._write_archived(revisited, self.revisited_key)
 
     def request_fingerprint(self, request: Request) -> str:
         """Scrapy's fingerprint (scrapy-redis has its own): one notion of "the same request"."""
@@ -220,25 +238,32 @@ class FleetDupeFilter(RedisDupeFilter):
         fp = self.request_fingerprint(request)
         if fp in self.added:
             return False
-        look_up = bool(request.meta.get("article")) and fp not in self.archived
+        since = request.meta.get("revisit_since", "")  # a revisit: known, due since this step
+        look_up = bool(request.meta.get("article")) and not since and fp not in self.archived
         if fp in self.archived and known_article(request, self.archived[fp], self.crawler):
             return False
-        keys = [self.key, queue.key, self.archived_key]
+        keys = [self.key, queue.key, self.archived_key, self.revisited_key]
         args = [fp, -request.priority, queue._encode_request(request)]
-        answer = self.queue_script(keys=keys, args=[*args, int(look_up)])
+        answer = self.queue_script(keys=keys, args=[*args, int(look_up), since])
         if isinstance(answer, bytes):  # archived: known, or due again
             self.archived[fp] = answer.decode()
             if known_article(request, self.archived[fp], self.crawler):
                 return False
-            answer = self.queue_script(keys=keys, args=[*args, 0])
+            answer = self.queue_script(keys=keys, args=[*args, 0, since])
+        if answer == 2:  # another process has looked at it since the step: not in the seen set
+            self.crawler.stats.inc_value("newsarchive/fleet/revisits_done_elsewhere")
+            return False
         self.added.add(fp)
         return answer == 1
 
     def response_received(self, response: Response, request: Request) -> None:
+        now = datetime.now(UTC).strftime(WARC_DATE)
         if request.meta.get("article") and 200 <= response.status < 300:
-            self.fetched[self.request_fingerprint(request)] = datetime.now(UTC).strftime(WARC_DATE)
-            if len(self.fetched) >= self.FETCHED_BATCH:
-                self.flush()
+            self.fetched[self.request_fingerprint(request)] = now
+        if request.meta.get("revisit"):  # any status: a 304 is a look at it too
+            self.revisited[self.request_fingerprint(request)] = now
+        if len(self.fetched) + len(self.revisited) >= self.FETCHED_BATCH:
+            self.flush()
 
     def close(self, reason: str = "") -> None:
         """Keep the shared seen set: the round ends when the fleet's last process leaves."""

@@ -4,7 +4,9 @@ Scrapy's ``RFPDupeFilter`` stops a URL from being fetched twice in one crawl (an
 JOBDIR, across a paused crawl). This subclass is seeded from the archive at open, so an
 article fetched by any earlier run is not fetched again. Only requests the spider marks
 as articles (``meta["article"]``) are checked against the archive: feeds, sitemaps,
-start and section pages are fetched every run.
+start and section pages are fetched every run, and so are the revisits the spider asks
+for (``meta["revisit"]``), which are archived articles by definition. Every request,
+those included, is still fetched at most once per run (Scrapy's seen set).
 """
 
 from __future__ import annotations
@@ -63,8 +65,11 @@ def archived_fingerprints(crawler: Crawler) -> dict[bytes, str]:
 
 
 def known_article(request: Request, fetched: str | None, crawler: Crawler | None) -> bool:
-    """An article request whose URL was fetched (at ``fetched``) and is not due again: skip it."""
-    if fetched is None or _due_again(fetched, request.meta.get("refetch_after_days")):
+    """An article request whose URL was fetched (at ``fetched``) and is not due again: skip it.
+    A revisit is due by definition (the spider asked for it from the schedule)."""
+    if fetched is None or request.meta.get("revisit"):
+        return False
+    if _due_again(fetched, request.meta.get("refetch_after_days")):
         return False
     if crawler is not None:
         crawler.stats.inc_value("newsarchive/known_skipped")

@@ -13,26 +13,38 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
+from scrapy import signals
 from scrapy.crawler import Crawler
 
 from archive.store.lookup import ArchiveIndex
 
 EXTENSION_PATH = f"{__name__}.ArchiveIndexExtension"
+STORE_PROBLEM_STAT = "newsarchive/store_unusable"  # why news.db could not be read, if it could not
 
 
 class ArchiveIndexExtension:
     """Holds the crawl's ``ArchiveIndex``; the archive is scanned when first asked for."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, crawler: Crawler | None = None) -> None:
         self.data_dir = data_dir
+        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveIndexExtension:
-        return cls(Path(crawler.settings.get("NEWSARCHIVE_DATA") or "data"))
+        extension = cls(Path(crawler.settings.get("NEWSARCHIVE_DATA") or "data"), crawler)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
 
     @cached_property
     def index(self) -> ArchiveIndex:
         return ArchiveIndex(self.data_dir)
+
+    def spider_closed(self) -> None:
+        """A store found unusable (at the scan or later) goes in the stats, for the crawl's
+        summary and exit code."""
+        index = self.__dict__.get("index")  # cached_property's value, if it was ever built
+        if index is not None and index.store_problem and self.crawler is not None:
+            self.crawler.stats.set_value(STORE_PROBLEM_STAT, index.store_problem)
 
 
 def archive_index(crawler: Crawler) -> ArchiveIndex:

@@ -12,6 +12,7 @@ import functools
 import re
 import tomllib
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -19,6 +20,8 @@ from urllib.parse import urlsplit
 import re2
 from cssselect import GenericTranslator, SelectorError
 from w3lib.url import safe_url_string
+
+from crawler.revisits import parse_steps
 
 NAME_PATTERN = re.compile(r"[a-z0-9_-]+")  # fullmatch: `$` would let a trailing newline through
 CONTROL_CHARS = re.compile(r"[\x00-\x20\x7f]")  # in a URL or domain: none, not even a space
@@ -34,6 +37,7 @@ DEFAULTS = {
     "silent_after_runs": 3,  # flag the site after this many runs without a new article (0: never)
     "max_age_days": None,  # sitemap entries older than this are not fetched: how far back a crawl reaches
     "refetch_after_days": None,  # fetch an archived article again once its capture is this old
+    "revisit": [],  # look at an archived article again this long after first seen (crawler/revisits.py)
     "user_agent": None,  # default: the USER_AGENT setting
     "download_timeout": None,  # seconds (default: DOWNLOAD_TIMEOUT)
     "download_maxsize": None,  # bytes (default: DOWNLOAD_MAXSIZE)
@@ -102,6 +106,7 @@ class Site:
     silent_after_runs: int = 3
     max_age_days: int | None = None
     refetch_after_days: int | None = None
+    revisit: tuple[timedelta, ...] = ()  # steps after first seen, strictly increasing
     user_agent: str | None = None
     download_timeout: float | None = None
     download_maxsize: int | None = None
@@ -232,6 +237,10 @@ def _build_site(path: Path, index: int, raw: dict, defaults: dict) -> Site:
     ):
         raise _fail(path, where, "key 'user_agent' must be a non-empty string without control characters")
     numbers = _numbers(path, where, merged)
+    try:
+        revisit = parse_steps(merged["revisit"])
+    except ValueError as exc:
+        raise _fail(path, where, f"key 'revisit': {exc}") from None
     selectors = _selectors(path, where, merged)
     domains = _domains(path, where, lists["allowed_domains"]) or tuple(
         sorted({host_key(urlsplit(u).hostname) for key in URL_KEYS for u in lists[key]})
@@ -246,6 +255,7 @@ def _build_site(path: Path, index: int, raw: dict, defaults: dict) -> Site:
         deny=_compile(path, where, "deny", lists["deny"]),
         obey_robots=merged["obey_robots"],
         user_agent=user_agent,
+        revisit=revisit,
         **numbers,
         **selectors,
     )

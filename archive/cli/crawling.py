@@ -13,6 +13,7 @@ from archive.cli.common import (
     EXIT_LOCKED,
     EXIT_OK,
     EXIT_PARTIAL,
+    EXIT_STORAGE,
     crawl_options,
     data_option,
     fail,
@@ -67,6 +68,8 @@ def crawl_and_check(
         f"({stats.get('newsarchive/warc_response_bytes', 0):,} bytes) archived in {len(files)} WARC "
         f"file(s) under {data_dir / 'warc'}; {stats.get('newsarchive/fetch_errors', 0)} fetch errors; "
         f"{stats.get('newsarchive/unchanged', 0)} unchanged (304); "
+        f"{stats.get('newsarchive/revisits', 0)} articles revisited "
+        f"({stats.get('newsarchive/revisits_unchanged', 0)} unchanged, 304); "
         f"{stats.get('newsarchive/known_skipped', 0)} known articles skipped; "
         f"{stats.get('newsarchive/truncated', 0)} cut short; "
         f"{stats.get('newsarchive/malformed_urls', 0) + stats.get('newsarchive/not_http_urls', 0)} malformed "
@@ -83,9 +86,15 @@ def crawl_and_check(
                 f"{error.message}"
             )
             code = EXIT_PARTIAL
+    if problem := stats.get("newsarchive/store_unusable"):  # archived to WARC all the same
+        warn(f"crawl: error: {problem}")
+        code = EXIT_STORAGE
+    if problem := stats.get("newsarchive/warc_write_failed"):  # a full disk: the crawl stopped
+        warn(f"crawl: error: {problem}")
+        code = EXIT_STORAGE
     if failed_sites:
         warn(f"crawl: sources failed for site(s): {', '.join(failed_sites)} (see the log)")
-        code = EXIT_PARTIAL
+        code = max(code, EXIT_PARTIAL)
     return code, stats
 
 
@@ -135,6 +144,9 @@ def replay(sites_file: Path, site_names: tuple[str, ...], overrides: tuple[str, 
         f"{stats.get('newsarchive/replay_misses', 0)} misses; URLs: {stats['newsarchive/replay_urls_file']}; "
         f"log: {stats['newsarchive/log_file']}"
     )
+    if problem := stats.get("newsarchive/store_unusable"):
+        warn(f"replay: error: {problem}")
+        sys.exit(EXIT_STORAGE)
     sys.exit(EXIT_OK)
 
 

@@ -34,8 +34,14 @@ class ArchiveIndex:
         self.latest: dict[str, Capture] = {}  # url -> its latest capture
         self.latest_ok: dict[str, Capture] = {}  # url -> its latest 2xx capture
         self.payloads: dict[str, tuple[str, str]] = {}  # payload digest -> (url, date) of its first 200
+        self.db_path = data_dir / DB_NAME
+        self.store_problem: str | None = None  # why the store could not be read, if it could not
         files = FileTable([])
-        conn = open_readonly(data_dir / DB_NAME)
+        try:
+            conn = open_readonly(data_dir / DB_NAME)
+        except sqlite3.Error as exc:  # a directory, or no permission to read it
+            conn = None
+            self._unusable(data_dir / DB_NAME, exc)
         if conn is not None:
             try:
                 for row in conn.execute(
@@ -44,14 +50,11 @@ class ArchiveIndex:
                 ):
                     self._add(*row)
                 files = FileTable.of(conn)
-            except sqlite3.OperationalError:
-                pass  # a store without tables yet
+            except sqlite3.OperationalError as exc:
+                if "no such table" not in str(exc):  # a store without tables yet is fine
+                    self._unusable(data_dir / DB_NAME, exc)
             except sqlite3.DatabaseError as exc:  # corrupt: the crawl still archives, to WARC
-                logger.warning(
-                    "%s unusable (%s): crawling without it; rebuild it with `newsarchive extract --rebuild`",
-                    data_dir / DB_NAME,
-                    exc,
-                )
+                self._unusable(data_dir / DB_NAME, exc)
             finally:
                 conn.close()
         self.paths = {name: Path(row["path"]) for name, row in files.rows.items() if row.get("path")}
@@ -69,6 +72,44 @@ class ArchiveIndex:
                         record.status,
                         record.headers.get("WARC-Payload-Digest") if record.type == "response" else None,
                     )
+
+    def first_seen(self, site: str, until: str) -> list[tuple[str, str]]:
+        """(URL, first seen) of the store's articles of ``site`` first seen no later than
+        ``until`` (an ISO time): what the revisit schedule starts from. Asked per site, as
+        the schedule needs it, rather than held for every article of the archive."""
+        if self.store_problem is not None:
+            return []
+        try:
+            conn = open_readonly(self.db_path)
+        except sqlite3.Error as exc:
+            self._unusable(self.db_path, exc)
+            return []
+        if conn is None:
+            return []
+        try:
+            return conn.execute(
+                "SELECT url, first_seen FROM articles WHERE site = ? AND first_seen <= ? AND url IS NOT NULL",
+                [site, until],
+            ).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" not in str(exc):
+                self._unusable(self.db_path, exc)
+            return []
+        except sqlite3.DatabaseError as exc:
+            self._unusable(self.db_path, exc)
+            return []
+        finally:
+            conn.close()
+
+    def _unusable(self, path: Path, exc: sqlite3.Error) -> None:
+        """The store cannot be read: the crawl goes on from the WARC files alone (every
+        capture is in them; what the store adds, the articles' first-seen times for the
+        revisit schedule, waits for the rebuild), and says so."""
+        self.store_problem = (
+            f"{path} is unusable ({exc}): went on from the WARC files alone; "
+            "rebuild it with `newsarchive extract --rebuild`"
+        )
+        logger.warning("%s", self.store_problem)
 
     def _add(
         self, url: str, date: str, name: str, offset: int, status: int | None, digest: str | None

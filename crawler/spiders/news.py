@@ -4,7 +4,9 @@ It only discovers and fetches; archiving is the WARC middleware's job and readin
 archive is ``archive/``'s. Requests carry ``meta["site"]`` (which entry of the site
 list), ``meta["article"]`` (an article URL: not fetched again once archived), and
 ``meta["route"]``/``meta["found_on"]`` (how and where the URL was found: the middleware
-archives them as NewsArchive-Discovered, and extraction weighs them).
+archives them as NewsArchive-Discovered, and extraction weighs them). An archived article
+due for a look again (its site's ``revisit`` steps, ``crawler/revisits.py``) is requested
+at start, conditionally, with the route ``revisit`` and ``meta["revisit"]``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Request, Response
@@ -23,9 +26,11 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url
 
+from archive.warc.fields import WARC_DATE
 from crawler.discovery import DiscoveryError, Found, parse_date, read_feed, read_sitemap
 from crawler.index import EXTENSION_PATH, archive_index
 from crawler.replay import response_from_record
+from crawler.revisits import due_revisits
 from crawler.sites import Site, load_sites
 from crawler.urls import clean_url, is_article_url, is_http, is_wanted
 
@@ -65,6 +70,7 @@ class NewsSpider(scrapy.Spider):
         right after the spider."""
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.settings["EXTENSIONS"].set(EXTENSION_PATH, 0, priority="spider")
+        crawler.signals.connect(spider._count_revisit, signal=signals.response_received)
         return spider
 
     def __init__(self, sites: str = "seeds/sites.toml", site: str = "", *args, **kwargs) -> None:
@@ -80,6 +86,10 @@ class NewsSpider(scrapy.Spider):
         self.requested_sources: set[str] = set()  # canonical URLs of the feeds and sitemaps requested
 
     async def start(self) -> AsyncIterator[Request]:
+        # Revisits first: queued before any feed is read, an article both due and listed
+        # again is fetched once, as the revisit (the dupefilter drops the second request).
+        for request in self._revisit_requests():
+            yield request
         for site in self.sites:
             for url in site.start_urls:
                 yield self._request(url, site, self.parse_page, kind="start", depth=0)
@@ -89,6 +99,34 @@ class NewsSpider(scrapy.Spider):
             for url in site.sitemaps:
                 if request := self._source_request(url, site, "sitemap"):
                     yield request
+
+    def _revisit_requests(self) -> Iterator[Request]:
+        """The archived articles of the crawled sites whose next ``revisit`` step has come."""
+        now = datetime.now(UTC)
+        index = archive_index(self.crawler)
+        for site in self.sites:
+            # The site list may have changed since: a host dropped or a `deny` added is obeyed.
+            due = [
+                (url, since)
+                for url, since in due_revisits(index, site.name, site.revisit, now)
+                if is_wanted(url, site)
+            ]
+            if due:
+                logger.info("site %s: %d archived article(s) due for a revisit", site.name, len(due))
+                self.crawler.stats.inc_value("newsarchive/revisits_due", len(due))
+            for url, since in due:
+                request = self._request(url, site, self.parse_revisit, kind="article", route="revisit")
+                # The step it is due for: a fleet fetches it once, whoever's archive found it due.
+                request.meta["revisit_since"] = since.strftime(WARC_DATE)
+                yield request
+
+    def _count_revisit(self, response: Response, request: Request) -> None:
+        """Count the revisits answered (redirects and retries are followed before this
+        signal, so each revisit is counted once), the 304s among them as unchanged."""
+        if request.meta.get("revisit"):
+            self.crawler.stats.inc_value("newsarchive/revisits")
+            if response.status == 304:
+                self.crawler.stats.inc_value("newsarchive/revisits_unchanged")
 
     def _request(
         self,
@@ -114,6 +152,8 @@ class NewsSpider(scrapy.Spider):
             meta["article"] = True
             if site.refetch_after_days is not None:
                 meta["refetch_after_days"] = site.refetch_after_days
+            if route == "revisit":  # archived, looked at again: past the known-article check
+                meta["revisit"] = True
         if not site.obey_robots:
             meta["dont_obey_robotstxt"] = True
         if site.download_timeout is not None:
@@ -121,9 +161,9 @@ class NewsSpider(scrapy.Spider):
         if site.download_maxsize is not None:
             meta["download_maxsize"] = site.download_maxsize
         headers = {"User-Agent": site.user_agent} if site.user_agent else {}
-        if kind in SOURCES:
-            # Fetched on every run (they are how news is found), but conditionally: a 304
-            # costs the site nothing and is archived as "unchanged".
+        if kind in SOURCES or meta.get("revisit"):
+            # Fetched on every run (they are how news is found), or looked at again, but
+            # conditionally: a 304 costs the site nothing and is archived as "unchanged".
             meta["handle_httpstatus_list"] = [304]
             headers.update(self._validators(url))
         return Request(
@@ -198,6 +238,12 @@ class NewsSpider(scrapy.Spider):
         )
 
     # -- callbacks --------------------------------------------------------------------
+
+    def parse_revisit(self, response: Response) -> Iterator[Request]:
+        """A revisited article: archived already (a 304 too), its links not followed."""
+        if response.status == 304:
+            logger.info("site %s: article %s unchanged (304)", response.meta["site"], response.url)
+        return iter(())
 
     @_archived_copy_on_304
     def parse_page(self, response: Response) -> Iterator[Request]:
