@@ -14,6 +14,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from archive.gc_freeze import start_up_frozen
+from crawler import settings as project_settings
 from crawler.sites import Site, load_sites
 from crawler.spiders.news import NewsSpider
 
@@ -75,9 +76,12 @@ def download_slots(sites: Sequence[Site]) -> dict[str, dict]:
 
 
 def replay_overrides() -> dict:
-    """Settings that answer every request from the archive and write nothing."""
+    """Settings that answer every request from the archive and write nothing. The project's
+    other downloader middlewares stay (a dict setting given here replaces the project's
+    whole), so a replayed response goes through what a live one went through."""
     return {
         "DOWNLOADER_MIDDLEWARES": {
+            **project_settings.DOWNLOADER_MIDDLEWARES,
             "crawler.middlewares.WarcArchiveMiddleware": None,
             "crawler.replay.ReplayMiddleware": 950,
         },

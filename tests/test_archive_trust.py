@@ -19,6 +19,7 @@ from archive.demo.site import NewsSite
 from archive.warc.files import list_warc_files
 from archive.warc.reader import iter_records
 from archive.warc.writer import Exchange, WarcWriter
+from crawler.runner import crawl_settings, replay_overrides
 from tests.helpers.cli import FAST, newsarchive, start
 from tests.helpers.net import free_port, wait_for
 
@@ -263,3 +264,13 @@ def test_rotation_at_max_size_during_a_crawl(rotated_crawl, tmp_path):
     db = sqlite3.connect(tmp_path / "news.db")
     (listed,) = db.execute("SELECT warc_files FROM crawls").fetchone()
     assert json.loads(listed) == [p.name for p in files]
+
+
+def test_replay_keeps_the_projects_other_downloader_middlewares(tmp_path):
+    """Replay swaps the WARC writer for the archive and keeps the rest (robots Crawl-delay,
+    the compressed-body guard), so a replayed response is handled as the live one was."""
+    middlewares = crawl_settings(tmp_path, replay_overrides()).getwithbase("DOWNLOADER_MIDDLEWARES")
+    assert middlewares["crawler.replay.ReplayMiddleware"] == 950
+    assert middlewares["crawler.middlewares.WarcArchiveMiddleware"] is None
+    assert middlewares["crawler.compressed.CompressedBodyMiddleware"] == 595
+    assert middlewares["crawler.politeness.RobotsCrawlDelayMiddleware"] == 110
