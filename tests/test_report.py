@@ -1,12 +1,15 @@
-"""`newsarchive report`: the articles-per-day-per-site chart."""
+"""`newsarchive report`: the articles-per-day-per-site chart, why captures were not articles,
+duplicates, and changed articles (issue 19)."""
 
 from __future__ import annotations
 
+import html
 import sqlite3
 
 from lxml import etree
 
 from tests.helpers.cli import newsarchive
+from tests.helpers.versions import HOSTILE_VERSION_TITLE, store_with_versions
 
 
 def test_report_charts_every_non_duplicate_article(routes_crawl):
@@ -32,3 +35,28 @@ def test_report_charts_every_non_duplicate_article(routes_crawl):
 def test_report_without_a_store_is_a_clear_error(tmp_path):
     result = newsarchive("report", data=tmp_path, check=False)
     assert result.returncode == 3 and "no store at" in result.stderr
+
+
+def test_report_shows_why_captures_were_not_articles_duplicates_and_changes(serve_store, tmp_path):
+    data = store_with_versions(serve_store, tmp_path / "data")
+    newsarchive("report", data=data)
+    page = (data / "report.html").read_text()
+    db = sqlite3.connect(data / "news.db")
+    captures = db.execute("SELECT count(*) FROM captures").fetchone()[0]
+    reasons = dict(
+        db.execute("SELECT not_article, count(*) FROM captures WHERE not_article != '' GROUP BY 1")
+    )
+    duplicates = db.execute("SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL").fetchone()[0]
+    articles = db.execute("SELECT count(*) FROM articles").fetchone()[0]
+    db.close()
+    section = page.split("<h2>Captures that were not articles</h2>")[1].split("<h2>")[0]
+    assert f"{sum(reasons.values())} of {captures} captures" in section
+    for reason, n in reasons.items():
+        assert f"<tr><th>{reason}</th><td>{n}</td>" in section
+    section = page.split("<h2>Duplicates</h2>")[1].split("<h2>")[0]
+    assert duplicates > 0 and f"{duplicates} of {articles} articles" in section
+    section = page.split("<h2>Changed articles</h2>")[1]
+    assert "1 article changed after" in section
+    assert html.escape(HOSTILE_VERSION_TITLE) in section and "<script>alert" not in page
+    assert '<td class="added">+29</td><td class="removed">&minus;6</td>' in section
+    assert "<script" not in page

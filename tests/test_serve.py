@@ -10,30 +10,12 @@ import json
 import re
 import shutil
 import sqlite3
-import urllib.error
-import urllib.request
-from email.message import Message
 from types import SimpleNamespace
 
 import pytest
 
 from tests.helpers.cli import newsarchive
-from tests.helpers.serve import HOSTILE_PAGE, HOSTILE_PATH, KNOWN_PAGE, KNOWN_WORD, running_server
-
-
-def fetch(url: str) -> tuple[int, Message, bytes]:
-    """(status, headers, body) without raising on 4xx/5xx and without following redirects."""
-
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
-
-    opener = urllib.request.build_opener(NoRedirect)
-    try:
-        with opener.open(url, timeout=30) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
+from tests.helpers.serve import HOSTILE_PAGE, HOSTILE_PATH, KNOWN_PAGE, KNOWN_WORD, fetch, running_server
 
 
 def fetch_json(url: str):
@@ -73,11 +55,13 @@ def test_database_and_tables_are_described_and_fts_tables_hidden(served):
     database = fetch_json(f"{served.base}/news.json")
     tables = {t["name"]: t for t in database["tables"]}
     visible = {name for name, t in tables.items() if not t["hidden"]}
-    assert visible == {"articles", "captures", "crawls", "fetch_errors", "warc_files"}
+    assert visible == {"articles", "article_versions", "captures", "crawls", "fetch_errors", "warc_files"}
     assert {"articles_fts", "articles_fts_data", "articles_fts_idx"} <= set(tables) - visible
     html = fetch(f"{served.base}/news/articles")[2].decode()
-    assert "<h1" in html and "Articles" in html and "newest first" in html
-    assert "First 16 hex digits of the SHA-256 of the canonical URL" in html  # a column description
+    assert "<h1" in html and "Articles" in html and "Newest first" in html
+    # the column descriptions are one click away, not above the table
+    help_block = html.split('<details class="column-help">')[1].split("</details>")[0]
+    assert "First 16 hex digits of the SHA-256 of the canonical URL" in help_block
 
 
 def test_articles_are_sorted_newest_first(served):
@@ -87,7 +71,7 @@ def test_articles_are_sorted_newest_first(served):
     assert dates == sorted(dates, reverse=True) and len(dates) >= 10
 
 
-def test_facets_on_site_language_and_date_narrow_by_site(served):
+def test_facets_on_site_language_and_month_narrow_by_site(served):
     page = fetch_json(f"{served.base}/news/articles.json?_shape=objects")
     facets = page["facet_results"]
     assert {"site", "language", "published"} <= set(facets)
@@ -97,7 +81,8 @@ def test_facets_on_site_language_and_date_narrow_by_site(served):
     # of whichever capture is newer, so it may or may not be there.
     assert routes <= set(sites) <= routes | {"bad"}
     assert sum(sites.values()) == page["filtered_table_rows_count"]
-    assert facets["published"]["results"]  # a date facet: one bucket per day
+    months = facets["published"]["results"]  # a month facet: one bucket per month, newest first
+    assert months and all(re.fullmatch(r"\d{4}-\d\d", month["value"]) for month in months)
     narrowed = fetch_json(f"{served.base}/news/articles.json?site=rss&_shape=objects&_size=max")
     assert narrowed["filtered_table_rows_count"] == sites["rss"] < page["filtered_table_rows_count"]
     assert {row["site"] for row in narrowed["rows"]} == {"rss"}
@@ -150,7 +135,7 @@ def test_article_page_shows_its_paragraphs(served):
 def test_capture_link_serves_the_archived_page_sandboxed(served):
     article = _known_article(served)
     html = fetch(f"{served.base}/news/articles/{article['id']}")[2]
-    [link] = archived_page_links(html)
+    [link] = set(archived_page_links(html))  # the article's capture, and its one version's
     status, headers, body = fetch(served.base + link)
     assert status == 200
     policy = [p.strip() for p in headers["Content-Security-Policy"].split(";")]
@@ -217,7 +202,7 @@ def test_copy_without_warcs_and_corrupt_warc_say_so(served, tmp_path):
         assert status == 404 and f"{warc_file} is not in".encode() in body
         (tmp_path / "warc" / warc_file).write_bytes(b"not a WARC file at all\n" * 100)
         status, _, body = fetch(f"{base}/-/capture/{warc_file}/{offset}")
-        assert status == 500 and body.startswith(b"the archived record cannot be read")
+        assert status == 502 and body.startswith(f"the record at {warc_file}:{offset} is damaged: ".encode())
 
 
 def test_serve_without_a_store_is_a_configuration_error(tmp_path):

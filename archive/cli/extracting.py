@@ -35,7 +35,8 @@ def echo_ingest(report: IngestReport, data_dir: Path) -> int:
         f"extract: {report.records} records from {report.files_read} WARC file(s): "
         f"{report.captures} captures, {report.articles} article rows, {report.crawls} crawl runs, "
         f"{report.fetch_errors} fetch errors, {report.duplicates} duplicates, {report.revisits} revisits; "
-        f"{report.too_large} pages over the body size cap skipped, "
+        f"{report.too_large} pages over the body size cap skipped, {report.truncated} pages cut short "
+        "(WARC-Truncated) kept as captures only, "
         f"{report.digest_mismatches} records kept with a digest mismatch, {len(report.errors)} unreadable "
         f"spots; {report.seconds:.1f}s -> {data_dir / DB_NAME}"
     )

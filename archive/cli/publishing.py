@@ -1,4 +1,4 @@
-"""``export``, ``serve``, ``stats``, ``report`` and ``wacz``: the commands that read the store."""
+"""``export``, ``changes``, ``serve``, ``stats``, ``report``, ``wacz``: the commands that read the store."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ def export_articles(
     selection: Selection | None = None,
     formats: tuple[str, ...] = ("txt", "jsonl"),
     site_list: Path | None = None,
+    versions: bool = False,
 ) -> int:
     from archive.publish.export import MANIFEST_NAME, export
     from archive.publish.selection import ExportError
@@ -34,9 +35,13 @@ def export_articles(
         if "txt" in formats or "jsonl" in formats:
             txt, jsonl = "txt" in formats, "jsonl" in formats
             with common.storage_faults("export", data_dir):
-                report = export(data_dir / common.DB_NAME, out, selection, txt=txt, jsonl=jsonl)
+                report = export(
+                    data_dir / common.DB_NAME, out, selection, txt=txt, jsonl=jsonl, versions=versions
+                )
             written = f" ({report.written} written, {report.unchanged} unchanged, {report.removed} removed)"
             also = f" and {out / 'articles.jsonl'}" if jsonl else ""
+            if versions:
+                also += f"; {report.versions} versions" + (f" and {out / 'versions.jsonl'}" if jsonl else "")
             common.say(f"export: {report.articles} articles -> {out}{written if txt else ''}{also}")
             for skipped in report.skipped:
                 common.warn(f"export: left {skipped} as it is: no export wrote it (not in {MANIFEST_NAME})")
@@ -126,6 +131,11 @@ def _bound(ctx: click.Context, param: click.Parameter, value: str | None) -> dat
 )
 @click.option("--include-duplicates", is_flag=True, help="Also export copies of earlier articles.")
 @click.option(
+    "--versions",
+    is_flag=True,
+    help="Also every version of each article: NNN_<id>.vNNN.txt and versions.jsonl (txt and jsonl).",
+)
+@click.option(
     "--sites",
     "site_list",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -141,17 +151,59 @@ def export_command(
     by: str,
     sites: tuple[str, ...],
     include_duplicates: bool,
+    versions: bool,
     site_list: Path | None,
     data_dir: Path,
 ) -> None:
     """Write NNN_<id>.txt files (FORMAT.md) and articles.jsonl, or a Parquet dataset with its card."""
     from archive.publish.selection import ExportError, Selection
 
+    if versions and not {"txt", "jsonl"} & set(formats):
+        raise click.UsageError("--versions writes txt and jsonl files: add --format txt or jsonl")
     try:
         selection = Selection(match, include_duplicates, since, until, by, sites)
     except ExportError as exc:
         raise click.UsageError(str(exc)) from None
-    sys.exit(export_articles(data_dir, out, selection, formats, site_list))
+    sys.exit(export_articles(data_dir, out, selection, formats, site_list, versions))
+
+
+@common.main.command()
+@click.option(
+    "--since",
+    metavar="DATE",
+    callback=_bound,
+    help="Changes from this date or ISO time on (UTC) [default: 7 days ago].",
+)
+@click.option(
+    "--site",
+    "sites",
+    multiple=True,
+    metavar="NAME",
+    callback=_split_choices(()),
+    help="Only this site's articles (repeatable or comma-separated).",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per article a line, not a table.")
+@common.data_option
+def changes(since: datetime | None, sites: tuple[str, ...], as_json: bool, data_dir: Path) -> None:
+    """List the articles whose text changed since DATE: title, site, versions, the last
+    change, words added and removed in that time, and whether the headline changed."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from archive.publish.changes import changed_articles, changes_table
+    from archive.publish.selection import ExportError
+
+    since = since or datetime.now(UTC) - timedelta(days=7)
+    try:
+        with common.storage_faults("changes", data_dir):
+            found = changed_articles(data_dir / common.DB_NAME, since, sites)
+    except ExportError as exc:
+        common.fail(str(exc), common.EXIT_CONFIG)
+    if as_json:
+        for change in found:
+            click.echo(json.dumps(change.json(), ensure_ascii=False))
+    else:
+        click.echo("\n".join(changes_table(found)))
 
 
 @common.main.command()

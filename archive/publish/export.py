@@ -7,22 +7,30 @@ export directory always mirrors the store exactly.
 An export touches only files an export wrote: it lists them in a manifest in the
 directory (``MANIFEST_NAME``), removes only stale files listed there, and leaves a file it
 did not write as it is, even where it would write one of that name (counted as skipped).
+
+With ``versions``, every version of each article (``article_versions``) is written too, as
+``NNN_<id>.vNNN.txt`` beside the article's ``NNN_<id>.txt`` (the names sort the article's
+file first, then its versions in order), and ``versions.jsonl`` has a line per version.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 from archive.document import FILE_NAME, export_file_name
-from archive.publish.selection import Selection, select_articles
+from archive.publish.selection import Selection, select_articles, select_versions
 
 JSON_LIST_COLUMNS = ("author", "categories", "tags")
 JSONL_NAME = "articles.jsonl"
 MANIFEST_NAME = ".newsarchive-export"  # the files exports wrote here, one name a line
+VERSIONS_JSONL_NAME = "versions.jsonl"
+# An article's version: the seed format's name with the version number before .txt.
+VERSION_FILE_NAME = re.compile(r"^([0-9]{3,})_([0-9a-f]{16})\.v([0-9]{3,})\.txt$")
 
 
 @dataclass
@@ -33,6 +41,17 @@ class ExportReport:
     removed: int
     articles: int
     skipped: list[Path]  # files of the names it would write that no export wrote: left alone
+    versions: int = 0  # versions exported (``versions``)
+
+
+def version_file_name(position: int, article_id: str, version: int) -> str:
+    """``NNN_<id>.vNNN.txt``: after ``NNN_<id>.txt`` in name order, versions in order."""
+    return f"{position:03d}_{article_id}.v{version:03d}.txt"
+
+
+def _exported(name: str) -> bool:
+    """A document file an export writes (an article or one of its versions)."""
+    return bool(FILE_NAME.match(name) or VERSION_FILE_NAME.match(name))
 
 
 def _write_if_changed(path: Path, data: bytes) -> bool:
@@ -79,11 +98,17 @@ class _Writer:
         return _write_if_changed(path, data)
 
     def remove_stale(self, keep: set[str]) -> int:
-        stale = {name for name in self.owned if FILE_NAME.match(name) and name not in keep}
+        stale = {name for name in self.owned if _exported(name) and name not in keep}
         for name in stale:
             (self.out_dir / name).unlink(missing_ok=True)
         self.owned -= stale
         return len(stale)
+
+    def remove(self, name: str) -> None:
+        """Remove a file an earlier export wrote that this one does not."""
+        if name in self.owned:
+            (self.out_dir / name).unlink(missing_ok=True)
+            self.owned.discard(name)
 
     def save_manifest(self) -> None:
         names = "".join(f"{name}\n" for name in sorted(self.owned))
@@ -98,10 +123,23 @@ def _json_row(row: sqlite3.Row, file_name: str) -> dict:
     return record
 
 
+def _version_row(row: sqlite3.Row, file_name: str) -> dict:
+    record = {key: row[key] for key in row.keys() if key != "text_hash"}
+    record["title_changed"] = bool(record["title_changed"])
+    record["file"] = file_name
+    return record
+
+
 def export(
-    db_path: Path, out_dir: Path, selection: Selection | None = None, txt: bool = True, jsonl: bool = True
+    db_path: Path,
+    out_dir: Path,
+    selection: Selection | None = None,
+    txt: bool = True,
+    jsonl: bool = True,
+    versions: bool = False,
 ) -> ExportReport:
-    """Write one file per selected article (``txt``) and ``articles.jsonl`` (``jsonl``) into ``out_dir``."""
+    """Write one file per selected article (``txt``) and ``articles.jsonl`` (``jsonl``) into
+    ``out_dir``; with ``versions``, a file per version of each and ``versions.jsonl`` too."""
     rows = select_articles(db_path, selection or Selection())
     out_dir.mkdir(parents=True, exist_ok=True)
     writer = _Writer(out_dir)
@@ -117,6 +155,21 @@ def export(
         lines.append(json.dumps(_json_row(row, name), ensure_ascii=False))
     if jsonl:
         writer.write(JSONL_NAME, "".join(line + "\n" for line in lines).encode("utf-8"))
+    version_lines = []
+    if versions:
+        by_article = select_versions(db_path, [row["id"] for row in rows])
+        for position, row in enumerate(rows):
+            for version in by_article.get(row["id"], []):
+                name = version_file_name(position, row["id"], version["version"])
+                keep.add(name)
+                done = writer.write(name, version["text"].encode("utf-8")) if txt else None
+                written += done is True
+                unchanged += done is False
+                version_lines.append(json.dumps(_version_row(version, name), ensure_ascii=False))
+        if jsonl:
+            writer.write(VERSIONS_JSONL_NAME, "".join(line + "\n" for line in version_lines).encode("utf-8"))
+    elif jsonl:
+        writer.remove(VERSIONS_JSONL_NAME)  # an earlier export's with --versions: no longer this one's
     removed = writer.remove_stale(keep) if txt else 0
     writer.save_manifest()
-    return ExportReport(out_dir, written, unchanged, removed, len(rows), writer.skipped)
+    return ExportReport(out_dir, written, unchanged, removed, len(rows), writer.skipped, len(version_lines))

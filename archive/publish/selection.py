@@ -101,7 +101,7 @@ def _query(selection: Selection) -> tuple[str, list[str]]:
     return sql, params
 
 
-def _check_sites(conn: sqlite3.Connection, sites: tuple[str, ...]) -> None:
+def check_sites(conn: sqlite3.Connection, sites: tuple[str, ...]) -> None:
     known = {row[0] for row in conn.execute("SELECT DISTINCT site FROM articles")}
     unknown = [name for name in sites if name not in known]
     if unknown:
@@ -118,7 +118,7 @@ def iter_articles(db_path: Path, selection: Selection, batch: int = 1000) -> Ite
         raise ExportError(f"no store at {db_path}: run `newsarchive extract` first")
     conn.row_factory = sqlite3.Row
     try:
-        _check_sites(conn, selection.sites)
+        check_sites(conn, selection.sites)
         sql, params = _query(selection)
         try:
             cursor = conn.execute(sql, params)
@@ -135,3 +135,24 @@ def iter_articles(db_path: Path, selection: Selection, batch: int = 1000) -> Ite
 def select_articles(db_path: Path, selection: Selection) -> list[sqlite3.Row]:
     """All selected rows at once (the seed export numbers its files in this order)."""
     return [row for rows in iter_articles(db_path, selection) for row in rows]
+
+
+def select_versions(db_path: Path, ids: list[str], batch: int = 500) -> dict[str, list[sqlite3.Row]]:
+    """The versions of the articles ``ids`` (article_versions), oldest first, by article id."""
+    conn = open_readonly(db_path)
+    if conn is None:
+        raise ExportError(f"no store at {db_path}: run `newsarchive extract` first")
+    conn.row_factory = sqlite3.Row
+    found: dict[str, list[sqlite3.Row]] = {}
+    try:
+        for start in range(0, len(ids), batch):
+            chunk = ids[start : start + batch]
+            for row in conn.execute(
+                f"SELECT * FROM article_versions WHERE article_id IN ({', '.join('?' * len(chunk))})"
+                " ORDER BY article_id, version",
+                chunk,
+            ):
+                found.setdefault(row["article_id"], []).append(row)
+    finally:
+        conn.close()
+    return found

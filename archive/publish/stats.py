@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from archive.publish.summary import ALL_TIME, looked_again
 from archive.store.readonly import DB_NAME, open_readonly
 from archive.warc.files import file_kind, list_warc_files
 
@@ -35,6 +36,9 @@ class ArchiveStats:
     not_articles_by_site: list[tuple[str | None, str, int]]  # site, reason, captures
     duplicates: int
     crawls: list[sqlite3.Row]
+    changed_articles: int = 0  # articles with more than one version
+    versions: int = 0  # versions of all articles
+    looked_again: tuple[int, int, int] = (0, 0, 0)  # captures revisited, unchanged, changed (summary.py)
 
     def text(self) -> str:
         articles = sum(count for _, count, _ in self.articles_by_site)
@@ -49,9 +53,12 @@ class ArchiveStats:
             f"fetch errors  {self.fetch_errors:,} (no response at all)",
             f"bad digests   {self.digest_mismatches:,} (records kept whose digests match in no convention)",
             f"articles      {articles:,}, of which {self.duplicates:,} duplicates of an earlier article",
+            f"versions      {self.versions:,}; {self.changed_articles:,} articles changed after their first "
+            f"capture; fetched again: {self.looked_again[0]:,} revisited, {self.looked_again[1]:,} "
+            f"unchanged, {self.looked_again[2]:,} changed",
             "",
         ]
-        lines += _table(
+        lines += text_table(
             ["site", "articles", "duplicates"],
             [[site or "?", f"{n:,}", f"{dups:,}"] for site, n, dups in self.articles_by_site],
         )
@@ -59,17 +66,17 @@ class ArchiveStats:
         reasons: dict[str | None, list[str]] = {}
         for site, reason, n in self.not_articles_by_site:
             reasons.setdefault(site, []).append(f"{reason} {n:,}")
-        lines += _table(
+        lines += text_table(
             ["site", "captures that are no article, by reason"],
             [[site or "?", ", ".join(found)] for site, found in reasons.items()],
             left=2,
         )
         lines.append("")
-        lines += _table(
+        lines += text_table(
             ["language", "articles"], [[lang or "?", f"{n:,}"] for lang, n in self.articles_by_language]
         )
         lines.append("")
-        lines += _table(
+        lines += text_table(
             ["crawl", "started", "finished", "responses", "MB", "errors"],
             [
                 [
@@ -88,7 +95,7 @@ class ArchiveStats:
         return "\n".join(lines)
 
 
-def _table(header: list[str], rows: list[list[str]], left: int = 1, empty: str = "none") -> list[str]:
+def text_table(header: list[str], rows: list[list[str]], left: int = 1, empty: str = "none") -> list[str]:
     """Aligned columns: the first ``left`` ones left-aligned (names), the rest right (figures)."""
     if not rows:
         return [f"{header[0]}: {empty}"]
@@ -139,6 +146,9 @@ def archive_stats(data_dir: Path) -> ArchiveStats:
                 )
             ],
             duplicates=db.execute("SELECT count(duplicate_of) FROM articles").fetchone()[0],
+            changed_articles=db.execute("SELECT count(*) FROM articles WHERE versions > 1").fetchone()[0],
+            versions=db.execute("SELECT count(*) FROM article_versions").fetchone()[0],
+            looked_again=tuple(map(sum, zip((0, 0, 0), *looked_again(db, *ALL_TIME).values(), strict=False))),
             crawls=db.execute(
                 "SELECT id, started, finished, responses, bytes, errors FROM crawls "
                 "ORDER BY started DESC LIMIT ?",
@@ -146,7 +156,7 @@ def archive_stats(data_dir: Path) -> ArchiveStats:
             ).fetchall(),
         )
     except sqlite3.OperationalError as exc:
-        if "no such column" in str(exc):  # read-only here: the store's upgrade is extract's job
+        if "no such column" in str(exc) or "no such table" in str(exc):  # upgrading is extract's job
             upgrade = "run `newsarchive extract` once to upgrade it"
             raise StatsError(f"{db_path} was made by an older release ({exc}): {upgrade}") from None
         raise StatsError(f"{db_path} cannot be read as a newsarchive store: {exc}") from None

@@ -30,7 +30,17 @@ class SiteRun:
     bytes: int
     source_errors: int
     not_articles: dict[str, int] = field(default_factory=dict)  # captures of the run by reason
+    revisited: int = 0  # articles looked at again on the revisit schedule (discovered_by 'revisit')
+    unchanged: int = 0  # articles fetched again that had not changed: a 304, or the same text
+    changed: int = 0  # articles fetched again with a new text: a new version
     problems: list[str] = field(default_factory=list)
+
+
+    def looked_again(self) -> str:
+        """", 3 revisited: 2 unchanged, 1 changed", or nothing when no article was fetched again."""
+        if not (self.revisited or self.unchanged or self.changed):
+            return ""
+        return f", {self.revisited} revisited: {self.unchanged} unchanged, {self.changed} changed"
 
 
 @dataclass
@@ -47,7 +57,7 @@ class RunSummary:
         """One paragraph a person reads in cron mail: per site what happened, then problems."""
         parts = [
             f"{s.site} {s.responses} pages, {s.new_articles} new articles, {s.errors} errors, "
-            f"{s.bytes / 1e6:.1f} MB"
+            f"{s.bytes / 1e6:.1f} MB{s.looked_again()}"
             for s in self.sites
         ]
         text = f"Crawl {self.crawl_id} ({self.seconds:.0f}s): " + "; ".join(parts) + "."
@@ -87,6 +97,33 @@ def _not_articles(db: sqlite3.Connection, started: str, finished: str) -> dict[s
     return found
 
 
+ALL_TIME = ("", "\uffff")  # (started, finished) around every time string the store holds
+
+
+def looked_again(db: sqlite3.Connection, started: str, finished: str) -> dict[str, tuple[int, int, int]]:
+    """Per site, the articles the window's captures looked at again: (revisited, unchanged,
+    changed). Revisited: captures the revisit schedule asked for; unchanged: 304s of an
+    article's URL and article captures whose text was the version before's; changed:
+    captures that made a new version (not the first)."""
+    found: dict[str, list[int]] = {}
+    queries = (
+        "SELECT site, count(*) FROM captures WHERE discovered_by = 'revisit' AND fetched_at BETWEEN ? AND ?"
+        " GROUP BY 1",
+        """SELECT c.site, count(*) FROM captures c WHERE c.fetched_at BETWEEN ? AND ? AND (
+             (c.status = 304 AND EXISTS
+               (SELECT 1 FROM captures a WHERE a.url = c.url AND a.article_id IS NOT NULL))
+             OR (c.article_id IS NOT NULL AND NOT EXISTS
+               (SELECT 1 FROM article_versions v WHERE v.capture_id = c.id))
+           ) GROUP BY 1""",
+        """SELECT c.site, count(*) FROM article_versions v JOIN captures c ON c.id = v.capture_id
+           WHERE v.version > 1 AND c.fetched_at BETWEEN ? AND ? GROUP BY 1""",
+    )
+    for column, sql in enumerate(queries):
+        for site, count in db.execute(sql, [started, finished]):
+            found.setdefault(site, [0, 0, 0])[column] = count
+    return {site: (counts[0], counts[1], counts[2]) for site, counts in found.items()}
+
+
 def walls_problem(reasons: dict[str, int]) -> str | None:
     """A site whose pages came back as walls or challenges in this run: it may block us now."""
     pages = sum(n for reason, n in reasons.items() if reason not in ("not_html", "redirect", "not_modified"))
@@ -120,6 +157,7 @@ def run_summary(data_dir: Path, crawl_id: str, silent_after_runs: dict[str, int]
         ]
         responses, errors = _load(crawl["site_responses"]), _load(crawl["site_errors"])
         reasons = _not_articles(db, crawl["started"], crawl["finished"])
+        again = looked_again(db, crawl["started"], crawl["finished"])
         site_bytes, source_errors = _load(crawl["site_bytes"]), _load(crawl["source_errors"])
         sites = []
         for site in json.loads(crawl["sites"]):
@@ -132,6 +170,7 @@ def run_summary(data_dir: Path, crawl_id: str, silent_after_runs: dict[str, int]
                 source_errors=source_errors.get(site, 0),
                 not_articles={r: n for r, n in reasons.get(site, {}).items() if r},
             )
+            run.revisited, run.unchanged, run.changed = again.get(site, (0, 0, 0))
             if run.source_errors:
                 run.problems.append(f"{run.source_errors} feeds/sitemaps/start pages failed")
             limit = silent_after_runs.get(site, DEFAULT_SILENT_AFTER_RUNS)

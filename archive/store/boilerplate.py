@@ -19,6 +19,7 @@ from collections.abc import Iterable
 
 from archive.document import text_hash, word_count
 from archive.store.db import Store
+from archive.store.timings import TIMINGS
 
 MIN_PAGES = 3
 MAX_REMOVED_SHARE = 0.5
@@ -30,6 +31,11 @@ def block_key(block: str) -> str:
 
 def record_blocks(store: Store, articles: Iterable[dict]) -> None:
     """Remember which paragraphs these articles of their sites had as extracted."""
+    with TIMINGS.stage("store: boilerplate blocks"):
+        _record_blocks(store, articles)
+
+
+def _record_blocks(store: Store, articles: Iterable[dict]) -> None:
     store.db.conn.executemany(
         "INSERT OR IGNORE INTO site_blocks (site, block, article_id) VALUES (?, ?, ?)",
         (

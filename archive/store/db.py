@@ -9,13 +9,37 @@ keyed by WARC record ids and article ids, so reading a record twice changes noth
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
-import sqlite_utils
+from archive.store.timings import TIMINGS
 
-from archive.store.schema import MIGRATIONS
+
+@contextmanager
+def _hidden(*modules: str) -> Iterator[None]:
+    """Imports of ``modules`` fail in the block (those not loaded yet), then work again."""
+    hidden = [name for name in modules if name not in sys.modules]
+    sys.modules.update(dict.fromkeys(hidden))  # None: "import name" raises ImportError
+    try:
+        yield
+    finally:
+        for name in hidden:
+            if sys.modules.get(name, False) is None:
+                del sys.modules[name]
+
+
+# sqlite-utils imports pandas and numpy when they are installed (the dataset export's
+# dependencies bring them), only to map their types in insert_all: ~0.5 s of CPU at every
+# start of extract, most of a second extract that finds nothing new. The store inserts
+# plain Python values only, so sqlite-utils is loaded without them (when it loads here
+# first); they import normally afterwards.
+with _hidden("pandas", "numpy"):
+    import sqlite_utils
+
+from archive.store.schema import MIGRATIONS  # noqa: E402 (after sqlite-utils, on purpose)
 
 
 class Store:
@@ -53,7 +77,8 @@ class Store:
     # -- rows -----------------------------------------------------------------------
 
     def add_captures(self, rows: Iterable[dict]) -> None:
-        self.db.table("captures").insert_all(rows, pk="id", ignore=True)
+        with TIMINGS.stage("store: captures"):
+            self.db.table("captures").insert_all(rows, pk="id", ignore=True)
 
     def add_fetch_errors(self, rows: Iterable[dict]) -> None:
         self.db.table("fetch_errors").insert_all(rows, pk="id", ignore=True)
@@ -70,9 +95,10 @@ class Store:
         rows = list(rows)
         if rows:
             self.db.conn.execute("UPDATE settle_state SET pending = 1")
-        for row in rows:
-            columns = tuple(row)
-            self.db.conn.execute(_upsert_article(columns), [row[c] for c in columns])
+        with TIMINGS.stage("store: article upserts (FTS included)"):
+            for row in rows:
+                columns = tuple(row)
+                self.db.conn.execute(_upsert_article(columns), [row[c] for c in columns])
 
     @property
     def settle_pending(self) -> bool:
@@ -92,13 +118,19 @@ def _upsert_article(columns: tuple[str, ...]) -> str:
     """The INSERT of an article with these columns that, for an article we hold, takes the
     new values only from a capture at least as recent, and the earliest first_seen always
     (a capture older than the text we hold, read late, still moves it back)."""
-    newer = "excluded.last_seen >= articles.last_seen"
+    # Newer than the capture the held text came from: last_seen may have moved past it (a 304,
+    # a revisit record), and a capture between the two still brings a newer text (issue 18).
+    held = (
+        "coalesce((SELECT c.fetched_at FROM captures c WHERE c.id = articles.capture_id), articles.last_seen)"
+    )
+    newer = f"excluded.last_seen >= {held}"
     updates = [
         f"[{c}] = CASE WHEN {newer} THEN excluded.[{c}] ELSE articles.[{c}] END"
         for c in columns
-        if c not in ("id", "first_seen")
+        if c not in ("id", "first_seen", "last_seen")
     ]
     updates.append("first_seen = min(articles.first_seen, excluded.first_seen)")
+    updates.append("last_seen = max(articles.last_seen, excluded.last_seen)")
     names = ", ".join(f"[{c}]" for c in columns)
     return (
         f"INSERT INTO articles ({names}) VALUES ({', '.join('?' * len(columns))})"

@@ -33,9 +33,9 @@ from archive.store.files import FileTable, KnownFile, files_to_read
 from archive.store.metadata import metadata_rows
 from archive.store.pages import TOO_LARGE, PageJob
 from archive.store.readonly import DB_NAME, open_readonly
-from archive.store.revisit import resolve_revisits
-from archive.store.settle import settle
+from archive.store.revisit import resolve_revisits, seen_unchanged
 from archive.store.shard import Shard
+from archive.store.versions import record_captures, settle_all
 from archive.store.workers import GC_THRESHOLD, Extractor
 from archive.warc.body import BodyDecodingError
 from archive.warc.fields import (
@@ -50,6 +50,7 @@ from archive.warc.recover import recover_orphans
 logger = logging.getLogger(__name__)
 
 BATCH_RECORDS = 200
+TRUNCATED = "truncated"  # a capture's not_article reason: the body was cut short (WARC-Truncated)
 
 
 @dataclass
@@ -65,6 +66,7 @@ class IngestReport:
     revisits: int = 0
     retried: int = 0  # pages whose worker process died: extracted again in the main process
     too_large: int = 0  # pages whose body inflates beyond the cap (body.MAX_BODY): not extracted
+    truncated: int = 0  # pages archived cut short (WARC-Truncated): kept as captures, no article
     bytes_read: int = 0
     seconds: float = 0.0
     errors: list[ReadError] = field(default_factory=list)
@@ -96,8 +98,15 @@ def _head(record: WarcRecord) -> str:
         return ""
 
 
+def _truncated(record: WarcRecord) -> bool:
+    """A record whose body was cut short (WARC-Truncated: disconnect, length, time, ...): what
+    it holds is part of a page, so it is kept but never made an article."""
+    return bool(record.headers.get("WARC-Truncated"))
+
+
 def _capture_row(record: WarcRecord) -> dict:
     discovered = parse_discovered(record.headers.get(NEWSARCHIVE_DISCOVERED_HEADER))
+    reason = capture_reason(record.type, record.status, _is_html(record), lambda: _head(record))
     return {
         "id": record.record_id,
         "url": record.url,
@@ -110,7 +119,7 @@ def _capture_row(record: WarcRecord) -> dict:
         "payload_digest": record.headers.get("WARC-Payload-Digest"),
         "site": record.headers.get(NEWSARCHIVE_SITE_HEADER) or None,
         # set for the pages extracted once their verdict is in (_ingest_file)
-        "not_article": capture_reason(record.type, record.status, _is_html(record), lambda: _head(record)),
+        "not_article": TRUNCATED if reason is None and _truncated(record) else reason,
         "discovered_by": discovered[0],
         "discovered_from": discovered[1],
         "record_type": record.type,
@@ -141,7 +150,7 @@ def _batches(
             batch.captures.append(row)
             if record.type == "revisit":  # its body is its original's: resolved as it is stored
                 batch.revisits.append((row, record))
-            elif _is_page(record):
+            elif _is_page(record) and not _truncated(record):
                 site = record.headers.get(NEWSARCHIVE_SITE_HEADER) or ""
                 job = PageJob(
                     record.url,
@@ -219,7 +228,9 @@ def _ingest_file(
                 store.add_crawl(crawl)
             store.add_articles(articles)
             record_blocks(store, articles)
+            record_captures(store, articles)
             resolve_revisits(store, batch.revisits)
+            seen_unchanged(store, batch.captures)
             store.record_progress(name, size, records_done, batch.end_offset, _now(), None)
             store.db.table("warc_files").upsert(known.row(), pk="name")
         mismatched = [row for row in batch.captures if row["digest_problem"]]
@@ -227,6 +238,7 @@ def _ingest_file(
             report.warnings.append(f"{name}:{row['warc_offset']} {row['url']}: {row['digest_problem']}")
         report.digest_mismatches += len(mismatched)
         report.revisits += len(batch.revisits)
+        report.truncated += sum(row["not_article"] == TRUNCATED for row in batch.captures)
         report.records += batch.records
         report.captures += len(batch.captures)
         report.articles += len(articles)
@@ -336,7 +348,7 @@ def ingest(
                     problem = f"cannot be read: {exc.strerror or type(exc).__name__}"
                     report.errors.append(ReadError(known.path.name, known.read_to, problem))
             with store.db.atomic():
-                settle(store)
+                settle_all(store)
                 mark_foreign_copies(store)
                 report.duplicates = store.db.execute(
                     "SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL"

@@ -4,7 +4,8 @@ Extraction shards by WARC file (``extract --shard K/N``), each shard into its ow
 SQLite file; merging them gives the store a single ``extract`` of all the files would
 give. Rows are keyed as in ``archive/store/db.py`` (WARC record ids, article ids), so the
 same rules apply: captures and fetch errors are kept once, an article keeps its earliest
-``first_seen`` and the text of its latest capture (``Store.add_articles``), duplicates
+``first_seen`` and the text of its latest capture (``Store.add_articles``), its versions
+are derived again from the captures of all stores (versions.py), duplicates
 are marked and site boilerplate removed anew over the whole store (a shard sees too
 few of a site's pages to learn all of it), and the full-text index is rebuilt. Merging the
 same store twice changes nothing.
@@ -17,10 +18,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from archive.document import text_hash
 from archive.store.canonical import mark_foreign_copies
 from archive.store.db import Store
 from archive.store.schema import SCHEMA
-from archive.store.settle import settle
+from archive.store.versions import Text, derive, settle_all
 
 # The tables a file must have to be a newsarchive store; the others may be missing in a
 # store made by an older version.
@@ -111,13 +113,40 @@ def _merge_one(store: Store, path: Path, tables: dict[str, list[str]], report: M
                 columns,
                 f"ON CONFLICT(name) DO UPDATE SET {updates} WHERE excluded.read_to > warc_files.read_to",
             )
-            article_columns = [c for c in shared("articles") if c != "duplicate_of"]  # marked anew below
+            # duplicate_of is marked anew below, versions counted anew (_merge_versions)
+            article_columns = [c for c in shared("articles") if c not in ("duplicate_of", "versions")]
             for page in _pages(store, article_columns):
                 store.add_articles(page)
+                _merge_versions(store, page, "article_versions" in tables)
                 report.articles += len(page)
     finally:
         store.db.execute(f"DETACH DATABASE {SOURCE_ALIAS}")
     report.stores += 1
+
+
+def _merge_versions(store: Store, page: list[dict], has_versions: bool) -> None:
+    """The versions of a page of the source's articles derived again from the captures both
+    stores hold (captures.article_id and text_hash came with the captures), their texts from
+    the source's versions and articles. A store of an older release, whose captures say
+    nothing of articles, gives each article the one version of its capture."""
+    texts: dict[str, dict[str, Text]] = {}
+    marks = []
+    for row in page:
+        digest = row.get("text_hash") or text_hash(row["text"])
+        texts[row["id"]] = {digest: (row["title"], row["text"])}
+        marks.append((row["id"], digest, row["capture_id"]))
+    store.db.conn.executemany(
+        "UPDATE captures SET article_id = ?, text_hash = ? WHERE id = ? AND article_id IS NULL", marks
+    )
+    if has_versions:
+        ids = list(texts)
+        for article_id, digest, title, text in store.db.execute(
+            f"SELECT article_id, text_hash, title, text FROM {SOURCE_ALIAS}.article_versions"
+            f" WHERE article_id IN ({','.join('?' * len(ids))})",
+            ids,
+        ):
+            texts[article_id].setdefault(digest, (title, text))
+    derive(store, texts)
 
 
 def merge(target: Path, sources: list[Path]) -> MergeReport:
@@ -137,7 +166,7 @@ def merge(target: Path, sources: list[Path]) -> MergeReport:
         for path, tables in checked:
             _merge_one(store, path, tables, report)
         with store.db.atomic():
-            report.duplicates = settle(store)  # over the whole store, as one extract would
+            report.duplicates = settle_all(store)  # over the whole store, as one extract would
             mark_foreign_copies(store)  # copies by a canonical of another site, as extract marks them
         store.db.table("articles").rebuild_fts()
     finally:

@@ -1,8 +1,9 @@
-"""Revisit records: each one's original capture, and the article it shows seen again.
+"""Revisit records and 304s: each revisit's original capture, and the article seen again.
 
 A revisit (a crawler's "not modified" or "same payload as before") stores no body of its
 own; replay and the capture view serve its original's, and the article made from that
-original was still there at the revisit's date.
+original was still there at the revisit's date. A 304 answer to a conditional request
+says the same of the article at its URL.
 """
 
 from __future__ import annotations
@@ -32,3 +33,14 @@ def resolve_revisits(store: Store, revisits: list[tuple[dict, WarcRecord]]) -> N
             "UPDATE articles SET last_seen = ? WHERE (capture_id = ? OR url = ?) AND last_seen < ?",
             [record.date, original[0], original[1], record.date],
         )
+
+
+def seen_unchanged(store: Store, captures: list[dict]) -> None:
+    """A 304 of an article's URL (a conditional revisit answered "not modified") shows the
+    article still there at its date: ``last_seen`` moves on. An article read only later
+    counts the 304 when its versions are derived (versions.py)."""
+    store.db.conn.executemany(
+        "UPDATE articles SET last_seen = ?1 WHERE last_seen < ?1 AND id IN"
+        " (SELECT article_id FROM captures WHERE url = ?2 AND article_id IS NOT NULL)",
+        [(row["fetched_at"], row["url"]) for row in captures if row["status"] == 304],
+    )

@@ -49,6 +49,10 @@ SCHEMA: dict[str, tuple[dict, str | tuple[str, ...]]] = {
             "not_article": str,  # why the capture is no article (pagetype's reasons); NULL: it is one
             "discovered_by": str,  # how the crawl found the URL: start, feed, sitemap, link
             "discovered_from": str,  # the feed, sitemap or page it was found on
+            # An article capture's article and text: the hash of the text as the store holds it
+            # now (cleaned of boilerplate), always one of that article's versions (versions.py)
+            "article_id": str,
+            "text_hash": str,
         },
         "id",
     ),
@@ -92,8 +96,9 @@ SCHEMA: dict[str, tuple[dict, str | tuple[str, ...]]] = {
         "id",
     ),
     # Every distinct text an article has had, oldest first (issue 18): a capture whose title
-    # and text equal the previous version's adds none. words_added/removed and title_changed
-    # compare a version with the one before it (archive/diff.py).
+    # and text equal the previous version's adds none. words_added/removed (in the body) and
+    # title_changed compare a version with the one before it (archive/diff.py). Derived from
+    # the captures' article_id and text_hash (versions.py), so merge derives them anew.
     "article_versions": (
         {
             "article_id": str,
@@ -136,7 +141,14 @@ SCHEMA: dict[str, tuple[dict, str | tuple[str, ...]]] = {
     ),
 }
 INDEXES = {
-    "captures": [["url"], ["warc_file"], ["site", "fetched_at"], ["payload_digest"], ["site", "not_article"]],
+    "captures": [
+        ["url"],
+        ["warc_file"],
+        ["site", "fetched_at"],
+        ["payload_digest"],
+        ["site", "not_article"],
+        ["article_id"],
+    ],
     "warc_files": [["content_key"]],
     # published and language: the Datasette table page sorts by the one and facets by the other
     "articles": [
@@ -248,3 +260,7 @@ def keep_versions(db: Database) -> None:
            FROM articles a LEFT JOIN captures c ON c.id = a.capture_id"""
     )
     db.execute("UPDATE articles SET versions = 1 WHERE versions IS NULL")
+    db.execute(  # the capture of that version, as versions.py marks the captures it reads
+        """UPDATE captures SET article_id = a.id, text_hash = a.text_hash FROM articles a
+           WHERE captures.id = a.capture_id AND captures.article_id IS NULL"""
+    )

@@ -12,6 +12,7 @@ from archive.document import text_hash
 from archive.store.boilerplate import remove_boilerplate
 from archive.store.copies import FINGERPRINT_PARAMS, Fingerprint, find_duplicates
 from archive.store.db import Store
+from archive.store.timings import TIMINGS
 
 FINGERPRINT_PAGE = 200  # articles whose texts are read at once to fingerprint them
 
@@ -25,7 +26,9 @@ def settle(store: Store) -> int:
     if not store.settle_pending:
         return store.db.execute("SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL").fetchone()[0]
     duplicates = mark_duplicates(store)
-    if remove_boilerplate(store):  # texts changed: copies may have become visible
+    with TIMINGS.stage("boilerplate: cleaning"):
+        cleaned = remove_boilerplate(store)
+    if cleaned:  # texts changed: copies may have become visible
         duplicates = mark_duplicates(store)
     store.mark_settled()
     return duplicates
@@ -40,7 +43,13 @@ def mark_duplicates(store: Store) -> int:
     their text. The comparison is redone over all of them, and only rows whose value
     changes are written.
     """
-    _add_fingerprints(store)
+    with TIMINGS.stage("copies: fingerprints (MinHash)"):
+        _add_fingerprints(store)
+    with TIMINGS.stage("copies: comparison (LSH)"):
+        return _compare(store)
+
+
+def _compare(store: Store) -> int:
     articles = store.db.conn.execute(
         """
         SELECT a.id, f.body_hash, f.minhash
