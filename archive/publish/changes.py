@@ -70,6 +70,8 @@ def changed_articles(db_path: Path, since: datetime, sites: tuple[str, ...] = ()
 
 def changes_table(changes: list[Change]) -> list[str]:
     """The changes as aligned text lines, one article a line."""
+    if not changes:
+        return ["no article changed in that time"]
     return text_table(
         ["title", "site", "versions", "last change", "words +", "words -", "title changed"],
         [
@@ -85,7 +87,6 @@ def changes_table(changes: list[Change]) -> list[str]:
             for c in changes
         ],
         left=2,
-        empty="no article changed in that time",
     )
 
 
