@@ -212,6 +212,8 @@ class _Run:
                     )
                 if getattr(record.raw_stream, "limit", 0) > 0:
                     raise ValueError("record truncated: fewer bytes than its Content-Length")
+                if self.gzipped and offset + length >= self.end and not self._whole_member(offset, length):
+                    raise ValueError("record truncated: its gzip member ends before the gzip trailer")
                 if iterator.err_count:  # bytes where its closing CRLF CRLF should be
                     iterator.err_count = 0
                     errors.append(
@@ -232,6 +234,33 @@ class _Run:
                 offset += 4  # the last good record's closing CRLF CRLF, which warcio's lengths leave out
             return one_line(f"{type(exc).__name__}: {exc}"), offset
         return None, offset
+
+    def _whole_member(self, offset: int, length: int) -> bool:
+        """Whether the gzip member at ``offset`` ends as gzip says one ends (its trailer).
+
+        warcio stops reading a member once its data is out and never looks for the trailer,
+        so a file cut a few bytes short reads as whole; other readers (warcio's own indexer,
+        pywb, wacz) then fail on it. Checked for a file's last member only: an earlier one
+        cut short is caught by the member after it not starting where it should.
+        """
+        position = self.fh.tell()
+        self.fh.seek(offset)
+        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        left = length
+        try:
+            while left > 0 and not inflate.eof:
+                chunk = self.fh.read(min(left, 1 << 20))
+                if not chunk:
+                    break
+                left -= len(chunk)
+                inflate.decompress(chunk, 1 << 16)  # the data is not wanted: only where it ends
+                while inflate.unconsumed_tail and not inflate.eof:
+                    inflate.decompress(inflate.unconsumed_tail, 1 << 16)
+        except zlib.error:
+            return False
+        finally:
+            self.fh.seek(position)
+        return inflate.eof
 
     def _resync(self, start: int) -> int | None:
         """Offset of the next spot at or after ``start`` where a record begins."""
