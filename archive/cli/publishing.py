@@ -87,6 +87,20 @@ def _bound(ctx: click.Context, param: click.Parameter, value: str | None) -> dat
         raise click.BadParameter(str(exc)) from None
 
 
+def since_option(help: str) -> Callable:
+    return click.option("--since", metavar="DATE", callback=_bound, help=help)
+
+
+site_option = click.option(
+    "--site",
+    "sites",
+    multiple=True,
+    metavar="NAME",
+    callback=_split_choices(()),
+    help="Only this site's articles (repeatable or comma-separated).",
+)
+
+
 @common.main.command("export")
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Output directory [default: DATA/export]."
@@ -105,9 +119,7 @@ def _bound(ctx: click.Context, param: click.Parameter, value: str | None) -> dat
 @click.option(
     "--match", metavar="QUERY", help="Only articles matching this FTS5 query, e.g. 'Russia AND China'."
 )
-@click.option(
-    "--since", metavar="DATE", callback=_bound, help="Only articles from this date or ISO time on (UTC)."
-)
+@since_option("Only articles from this date or ISO time on (UTC).")
 @click.option(
     "--until",
     metavar="DATE",
@@ -121,14 +133,7 @@ def _bound(ctx: click.Context, param: click.Parameter, value: str | None) -> dat
     show_default=True,
     help="Which date --since/--until look at: as published (undated articles left out) or first captured.",
 )
-@click.option(
-    "--site",
-    "sites",
-    multiple=True,
-    metavar="NAME",
-    callback=_split_choices(()),
-    help="Only this site's articles (repeatable or comma-separated).",
-)
+@site_option
 @click.option("--include-duplicates", is_flag=True, help="Also export copies of earlier articles.")
 @click.option(
     "--versions",
@@ -168,20 +173,8 @@ def export_command(
 
 
 @common.main.command()
-@click.option(
-    "--since",
-    metavar="DATE",
-    callback=_bound,
-    help="Changes from this date or ISO time on (UTC) [default: 7 days ago].",
-)
-@click.option(
-    "--site",
-    "sites",
-    multiple=True,
-    metavar="NAME",
-    callback=_split_choices(()),
-    help="Only this site's articles (repeatable or comma-separated).",
-)
+@since_option("Changes from this date or ISO time on (UTC) [default: 7 days ago].")
+@site_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per article a line, not a table.")
 @common.data_option
 def changes(since: datetime | None, sites: tuple[str, ...], as_json: bool, data_dir: Path) -> None:

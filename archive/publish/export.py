@@ -145,13 +145,18 @@ def export(
     writer = _Writer(out_dir)
     keep: set[str] = set()
     written = unchanged = 0
+
+    def document(name: str, text: str) -> None:
+        nonlocal written, unchanged
+        keep.add(name)
+        done = writer.write(name, text.encode("utf-8")) if txt else None
+        written += done is True
+        unchanged += done is False
+
     lines = []
     for position, row in enumerate(rows):
         name = export_file_name(position, row["id"])
-        keep.add(name)
-        done = writer.write(name, row["text"].encode("utf-8")) if txt else None
-        written += done is True
-        unchanged += done is False
+        document(name, row["text"])
         lines.append(json.dumps(_json_row(row, name), ensure_ascii=False))
     if jsonl:
         writer.write(JSONL_NAME, "".join(line + "\n" for line in lines).encode("utf-8"))
@@ -161,10 +166,7 @@ def export(
         for position, row in enumerate(rows):
             for version in by_article.get(row["id"], []):
                 name = version_file_name(position, row["id"], version["version"])
-                keep.add(name)
-                done = writer.write(name, version["text"].encode("utf-8")) if txt else None
-                written += done is True
-                unchanged += done is False
+                document(name, version["text"])
                 version_lines.append(json.dumps(_version_row(version, name), ensure_ascii=False))
         if jsonl:
             writer.write(VERSIONS_JSONL_NAME, "".join(line + "\n" for line in version_lines).encode("utf-8"))
