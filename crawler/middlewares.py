@@ -4,6 +4,10 @@ It sits at the downloader end of the chain (priority 950, after HttpCompression 
 and Redirect at 600), so ``process_response`` sees each response first: body still
 compressed, 3xx before they are followed, 4xx/5xx before they are retried. Failures with
 no response become WARC ``metadata`` records so the archive says what was tried.
+
+A write that fails (a full disk) stops the crawl: it is said once, in one line (and in
+the ``newsarchive/warc_write_failed`` stat, which ``crawl`` turns into exit code 5); the
+file ends with its last whole record, readable by every tool at once (writer.py).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers, Request, Response
+from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.httpobj import urlparse_cached
 
 from archive.warc.fields import (
@@ -40,6 +45,8 @@ logger = logging.getLogger(__name__)
 
 
 REASONS = {status.value: status.phrase for status in HTTPStatus}  # status code -> reason phrase
+WRITE_FAILED_STAT = "newsarchive/warc_write_failed"  # why the WARC could not be written, if it could not
+WRITE_FAILED_REASON = "warc_write_failed"  # the crawl's finish reason then
 
 
 def _header_pairs(headers: Headers) -> list[tuple[str, str]]:
@@ -106,13 +113,32 @@ class WarcArchiveMiddleware:
         self.site_responses: Counter[str] = Counter()
         self.site_errors: Counter[str] = Counter()
         self.site_bytes: Counter[str] = Counter()
+        self.write_failure: str | None = None  # the first failed write, said once
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcArchiveMiddleware:
         return cls(crawler)
 
+    def _write_failed(self, exc: OSError, stop: bool = True) -> None:
+        """The first failed write: one line, a stat, and the crawl stops (with ``stop``);
+        nothing more can be archived, and a page not archived must not count as crawled."""
+        if self.write_failure is not None:
+            return
+        path = self.writer.current_path
+        where = f"the WARC file {closed_name(path)}" if path else f"a WARC file in {self.writer.directory}"
+        self.write_failure = (
+            f"cannot write {where}: {exc.strerror or exc}; the crawl stopped, the file ends with its last"
+            " whole record (free some space and crawl again)"
+        )
+        logger.error(self.write_failure)
+        self.stats.set_value(WRITE_FAILED_STAT, self.write_failure)
+        if stop and self.crawler.engine is not None:
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=WRITE_FAILED_REASON))
+
     def process_response(self, request: Request, response: Response) -> Response:
+        if self.write_failure is not None:  # the crawl is stopping: nothing more is archived
+            raise IgnoreRequest(f"not archived: {self.write_failure}")
         site = request.meta.get("site", "")
         exchange = Exchange(
             url=response.url,
@@ -143,7 +169,11 @@ class WarcArchiveMiddleware:
             revisit_of = self.dedup.get(digest)
             if revisit_of is not None:
                 self.stats.inc_value("newsarchive/warc_revisits")
-        written = self.writer.write_exchange(exchange, revisit_of=revisit_of)
+        try:
+            written = self.writer.write_exchange(exchange, revisit_of=revisit_of)
+        except OSError as exc:
+            self._write_failed(exc)
+            raise IgnoreRequest(f"not archived: {self.write_failure}") from None
         if self.dedup is not None and response.status == 200 and revisit_of is None:
             self.dedup[digest] = (response.url, written.date)
         self.stats.inc_value("newsarchive/warc_responses")
@@ -161,27 +191,51 @@ class WarcArchiveMiddleware:
         site = request.meta.get("site", "")
         message = f"{type(exception).__name__}: {exception}"
         logger.warning("fetch failed: %s %s: %s", request.method, request.url, message)
-        self.writer.write_metadata(
-            request.url,
-            {
-                "fetch_error": message,
-                "method": request.method,
-                "site": site,
-                "request_headers": request_header_pairs(request),
-            },
-            extra_headers={NEWSARCHIVE_SITE_HEADER: site} if site else {},
-        )
+        if self.write_failure is not None:
+            return
+        try:
+            self.writer.write_metadata(
+                request.url,
+                {
+                    "fetch_error": message,
+                    "method": request.method,
+                    "site": site,
+                    "request_headers": request_header_pairs(request),
+                },
+                extra_headers={NEWSARCHIVE_SITE_HEADER: site} if site else {},
+            )
+        except OSError as exc:
+            self._write_failed(exc)
         self.stats.inc_value("newsarchive/fetch_errors")
         if site:
             self.site_errors[site] += 1
 
     def spider_closed(self, spider: scrapy.Spider, reason: str) -> None:
         """Record the crawl run in the archive itself, then close the WARC file."""
+        try:
+            summary = self._write_summary(spider, reason)
+        except OSError as exc:  # the run is not recorded in the archive; what was written stays
+            self._write_failed(exc, stop=False)
+            summary = self._summary(spider, reason, [])
+        closed = self.writer.close()
+        self.crawler.stats.set_value("newsarchive/warc_files", [str(p) for p in closed])
+        self.crawler.stats.set_value("newsarchive/crawl_id", summary["crawl_id"])
+        for key in ("site_responses", "site_errors", "site_bytes", "source_errors"):
+            self.crawler.stats.set_value(f"newsarchive/{key}", summary[key])
+        logger.info("crawl archived: %d responses in %d WARC file(s)", summary["responses"], len(closed))
+
+    def _write_summary(self, spider: scrapy.Spider, reason: str) -> dict:
+        """The crawl's summary record, in the current file whatever its size."""
+        current = self.writer.ensure_open()
+        files = [p.name for p in self.writer.closed_files] + [closed_name(current)]
+        summary = self._summary(spider, reason, files)
+        self.writer.write_metadata(CRAWL_SUMMARY_URI, summary, rotate=False)
+        return summary
+
+    def _summary(self, spider: scrapy.Spider, reason: str, files: list[str]) -> dict:
         stats = self.stats.get_stats()
         finished = datetime.now(UTC)
-        current = self.writer.ensure_open()  # the summary goes into it, whatever its size
-        files = [p.name for p in self.writer.closed_files] + [closed_name(current)]
-        summary = {
+        return {
             "crawl_id": f"{self.started:%Y%m%dT%H%M%SZ}-{socket.gethostname()}-{os.getpid()}",
             # the WARC-Date format, so times compare as strings with captures' fetched_at
             "started": self.started.strftime(WARC_DATE),
@@ -209,10 +263,3 @@ class WarcArchiveMiddleware:
             },
             "warc_files": files,
         }
-        self.writer.write_metadata(CRAWL_SUMMARY_URI, summary, rotate=False)
-        closed = self.writer.close()
-        self.crawler.stats.set_value("newsarchive/warc_files", [str(p) for p in closed])
-        self.crawler.stats.set_value("newsarchive/crawl_id", summary["crawl_id"])
-        for key in ("site_responses", "site_errors", "site_bytes", "source_errors"):
-            self.crawler.stats.set_value(f"newsarchive/{key}", summary[key])
-        logger.info("crawl archived: %d responses in %d WARC file(s)", summary["responses"], len(closed))

@@ -46,12 +46,20 @@ def test_crawl_bench_runs_every_variant_and_prints_ratios(tmp_path):
 
 def test_extract_bench_reads_a_crawl_and_prints_ratios():
     require_nginx()
-    out = bench("bench.extract", "--pages", 30)
+    # --compare-tree: the repository against itself, which must store the same rows
+    out = bench("bench.extract", "--pages", 30, "--runs", 1, "--compare-tree", REPO)
     for name in ("bare", "extract-1", "extract-2", "again"):
-        assert name in out
+        assert f"run 1 {name}" in out
     assert "per-doc cost extract-1 / bare:" in out
     assert "2 workers / 1 worker docs/s:" in out
     assert "second extract:" in out
+    assert "extract-2 store the same as the extract-1 store" in out
+    assert "is identical to this tree's" in out and "DIFFERENT" not in out
+    for stage in ("start-up and exit", "read (WARC", "decode (body", "extract (examine_page)"):
+        assert stage in out
+    assert "store: captures" in out
+    assert "FTS index of the texts" in out and "copies: fingerprints (MinHash) (settle)" in out
+    assert "workers idle" in out and "load average" in out
 
 
 def test_store_bench_times_fts_and_serve(tmp_path):

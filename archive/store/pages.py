@@ -6,9 +6,9 @@ worker processes (``workers``), and the benchmarks call ``extract_page`` directl
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
-from archive.extract.article import examine_page
 from archive.extract.decode import decode_html
 from archive.extract.sites import SiteRules
 from archive.warc.body import BodyDecodingError, BodyTooLarge, decode_body
@@ -35,17 +35,31 @@ class PageResult:
     article: dict | None
     warning: str | None
     reason: str | None = None  # why the page is not an article (pagetype's reasons)
+    seconds: tuple[float, float] = (0.0, 0.0)  # decoding and extracting it (store/timings.py)
 
 
 def extract_page(job: PageJob) -> PageResult:
     """Worker: archived bytes to an article row (or None), never raising."""
+    started = time.perf_counter()
+    result = _extract_page(job)
+    result.seconds = (result.seconds[0], time.perf_counter() - started - result.seconds[0])
+    return result
+
+
+def _extract_page(job: PageJob) -> PageResult:
+    # imported on the first page: an extract that finds nothing new never loads trafilatura
+    from archive.extract.article import examine_page
+
+    started = time.perf_counter()
     try:
         body, warning = decode_body(job.body, job.http_headers or ())
         if not body.strip():
-            return PageResult(None, "empty body", "empty")
+            return PageResult(None, "empty body", "empty", (time.perf_counter() - started, 0.0))
         html, _ = decode_html(body, job.content_type)
+        decoded = time.perf_counter() - started
         verdict = examine_page(html, job.url, job.fetched_at, job.rules, job.route, job.domains)
-        return PageResult(verdict.article.row() if verdict.article else None, warning, verdict.reason)
+        row = verdict.article.row() if verdict.article else None
+        return PageResult(row, warning, verdict.reason, (decoded, 0.0))
     except BodyTooLarge as exc:
         return PageResult(None, str(exc), TOO_LARGE)
     except BodyDecodingError as exc:

@@ -1,7 +1,10 @@
 """Writing WARC files: DESIGN.md's conventions, strictly.
 
 WARC/1.1, one gzip member per record, a ``warcinfo`` record first in every file, files
-written as ``.warc.gz.open`` and renamed when closed, rotation at a size limit.
+written as ``.warc.gz.open`` and renamed when closed, rotation at a size limit. A write
+that fails (a full disk) leaves the file as it was before it: cut back to the end of its
+last whole record at once, so the file reads to its end at any time, not only after
+``recover.py`` has closed it at the next start.
 """
 
 from __future__ import annotations
@@ -87,8 +90,9 @@ class GzipMembers:
     disk together, in one system call instead of one per 16 KB that warcio hands over.
     """
 
-    def __init__(self, fh: io.BufferedWriter) -> None:
+    def __init__(self, fh: io.FileIO) -> None:
         self.fh = fh
+        self.end = fh.tell()  # where the last whole record ends: a failed write is cut back here
         self._settings = (TEXT_LEVEL, zlib.MAX_WBITS)
         self._compressor: zlib._Compress | None = None
         self._pending: list[bytes] = []
@@ -120,10 +124,22 @@ class GzipMembers:
             self._compressor = None
 
     def commit(self) -> None:
-        """Write the members ended so far to the file and flush it."""
-        self.fh.write(b"".join(self._pending))
+        """Write the members ended so far to the file, all of them or none.
+
+        The file is unbuffered, so what a write leaves on disk is known: when it fails
+        part way (``ENOSPC``, ``EFBIG``, ``EIO``), the bytes it did write are truncated
+        away and the error raised; nothing of it is left in a buffer to be written later.
+        """
+        data = memoryview(b"".join(self._pending))
         self._pending.clear()
-        self.fh.flush()
+        try:
+            while data:  # a raw write may take only part of the bytes
+                data = data[self.fh.write(data) :]
+        except OSError:
+            self.fh.truncate(self.end)
+            self.fh.seek(self.end)
+            raise
+        self.end = self.fh.tell()
 
 
 class _RecordWriter(WARCWriter):
@@ -160,7 +176,7 @@ class WarcWriter:
         self.closed_files: list[Path] = []
         self.bytes_written = 0
         self._serial = 0
-        self._fh: io.BufferedWriter | None = None
+        self._fh: io.FileIO | None = None
         self._path: Path | None = None
         self._writer: WARCWriter | None = None
         self._members: GzipMembers | None = None
@@ -172,7 +188,7 @@ class WarcWriter:
         name = warc_file_name(self._serial)
         self._serial += 1
         self._path = self.directory / (name + OPEN_SUFFIX)
-        self._fh = open(self._path, "xb")
+        self._fh = open(self._path, "xb", buffering=0)  # unbuffered: see GzipMembers.commit
         self._members = GzipMembers(self._fh)
         self._writer = _RecordWriter(self._members, gzip=False, warc_version="1.1")
         info = {
@@ -183,7 +199,11 @@ class WarcWriter:
             "pid": str(os.getpid()),
         }
         info.update(self.warcinfo)
-        self._write(self._writer.create_warcinfo_record(name, info))
+        try:
+            self._write(self._writer.create_warcinfo_record(name, info))
+        except OSError:  # not even the warcinfo fits: no file (the next write tries a new one)
+            self.close()
+            raise
 
     def _write(self, record, level: int = TEXT_LEVEL, commit: bool = True) -> None:
         """Write ``record`` as one gzip member; to disk now, or with the next ``commit``."""
@@ -212,16 +232,25 @@ class WarcWriter:
         return self._path
 
     def close(self) -> list[Path]:
-        """Close the current file, renaming it from ``.open``; returns all closed files."""
+        """Close the current file, renaming it from ``.open``; returns all closed files.
+
+        A file that holds no whole record (its ``warcinfo`` could not be written) is
+        removed instead: an empty file is no WARC."""
         if self._fh is not None:
             assert self._path is not None
             self.bytes_written += self._fh.tell()
             self._fh.close()
-            final = self._path.with_name(closed_name(self._path))
-            os.replace(self._path, final)
-            self.closed_files.append(final)
+            if self._holds_no_record():
+                self._path.unlink()
+            else:
+                final = self._path.with_name(closed_name(self._path))
+                os.replace(self._path, final)
+                self.closed_files.append(final)
             self._fh = self._path = self._writer = self._members = None
         return self.closed_files
+
+    def _holds_no_record(self) -> bool:
+        return self._members is None or self._members.end == 0
 
     # -- records --------------------------------------------------------------------
 
