@@ -209,7 +209,11 @@ def _run(
         export_code = export_articles(data_dir, None)
         sites = load_sites(sites_file, list(site_names))
         silent_after = {site.name: site.silent_after_runs for site in sites}
-        summary = run_summary(data_dir, stats["newsarchive/crawl_id"], silent_after)
+        try:
+            summary = run_summary(data_dir, stats["newsarchive/crawl_id"], silent_after)
+        except LookupError as exc:  # the crawl could not record itself (a full disk): said above
+            warn(f"run: no summary of this run: {exc}")
+            return max(crawl_code, extract_code, export_code, EXIT_PARTIAL)
         code = max(crawl_code, extract_code, export_code, EXIT_PARTIAL if summary.problems else EXIT_OK)
         (say if code == EXIT_OK else warn)(summary.text())
     return code
