@@ -173,6 +173,7 @@ def examine_page(
         title=text.split("\n", 1)[0],
         text_head=text[:TEXT_HEAD],
         structure=structure,
+        heading=page.headings[0] if page.headings else "",
     )
     reason = not_article_reason(signals, html, text)
     if reason is not None:

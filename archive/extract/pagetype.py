@@ -26,8 +26,10 @@ MIN_WORDS = 30  # below, not even a news brief: a teaser, a caption, an error li
 PAYWALL_TEASER = 250  # words: a paywalled page with fewer shows a teaser, not the article
 WALL_WORDS = 200  # a wall or challenge page says little besides
 MANY_STORIES = 10  # <article> elements: a page of stories (WCXB dev: 18 non-articles, 1 article)
-ROUTES = ("feed", "sitemap", "link", "start")
-ROUTE_PRIOR = {"feed": 1.5, "sitemap": 1.5, "start": -1.5}  # log-odds; see article_probability
+ROUTES = ("feed", "sitemap", "link", "start", "revisit")
+# log-odds; see article_probability. A revisit is an archived article fetched again on schedule:
+# the store judged it an article when it first came, as the publisher does by a feed entry.
+ROUTE_PRIOR = {"feed": 1.5, "sitemap": 1.5, "revisit": 1.5, "start": -1.5}
 
 # schema.org and og:type kinds that say "not an article": listings, profiles, videos, shops, forums.
 LISTING_TYPES = {
@@ -125,6 +127,7 @@ class Signals:
     title: str
     text_head: str  # the start of the body (TEXT_HEAD characters)
     structure: Structure
+    heading: str = ""  # the page's first <h1> ("" when none)
 
     @property
     def link_share(self) -> float:
@@ -167,6 +170,45 @@ def features(s: Signals) -> dict[str, float]:
         "forum_words": math.log1p(len(FORUM_WORDS.findall(s.text_head))),
         "asides": math.log1p(tags["aside"] + tags["nav"]),
         **url_shape(s.url),
+        **_markup(s),
+    }
+
+
+def _markup(s: Signals) -> dict[str, float]:
+    """What the page is built of (forum posts, a docs tree, a shop, a grid of cards) and how
+    its text reads (a story's sentences, a service page's "you" and "our")."""
+    st, tags = s.structure, s.structure.tags
+    head = s.text_head.lower().split()
+    return {
+        **{f"names_{name}": math.log1p(n) for name, n in st.markup.items()},
+        "microdata_product": float(bool(st.itemtypes & PRODUCT_TYPES)),
+        "microdata_listing": float(bool(st.itemtypes & (LISTING_TYPES | {"listitem"}))),
+        "password": float(st.inputs.get("password", 0) > 0),
+        "search_box": float(st.inputs.get("search", 0) > 0),
+        "email_box": float(st.inputs.get("email", 0) > 0),
+        "text_boxes": math.log1p(st.inputs.get("text", 0)),
+        "checkboxes": math.log1p(st.inputs.get("checkbox", 0)),
+        "textareas": math.log1p(tags["textarea"]),
+        "selects": math.log1p(tags["select"]),
+        "labels": math.log1p(tags["label"]),
+        "definitions": math.log1p(tags["dl"]),
+        "keys": math.log1p(tags["kbd"]),
+        "images": math.log1p(tags["img"]),
+        "quotes": math.log1p(tags["blockquote"]),
+        "icons": math.log1p(tags["svg"]),
+        "repeated": math.log1p(st.repeated),
+        "repeated_lists": math.log1p(st.repeated_lists),
+        "list_depth": float(min(st.list_depth, 5)),
+        "h1_count": float(min(tags["h1"], 3)),
+        "h1_words": math.log1p(len(s.heading.split())),
+        "title_words": math.log1p(len(s.title.split())),
+        "body_share": s.words / st.page_words if st.page_words else 0.0,
+        "ago": math.log1p(st.ago),
+        "post_buttons": math.log1p(st.post_buttons),
+        "calls_to_action": math.log1p(st.calls_to_action),
+        "sentences": math.log1p(s.text_head.count(". ") + s.text_head.count(".\n")),
+        "first_person": math.log1p(sum(head.count(w) for w in ("i", "my", "i'm", "me"))),
+        "second_person": math.log1p(sum(head.count(w) for w in ("you", "your", "we", "our"))),
     }
 
 
@@ -210,13 +252,19 @@ def _looks_like_listing(s: Signals, x: dict[str, float]) -> bool:
     return bool(named) or s.link_share > 0.5 or tags["article"] >= 3 or tags["time"] >= 3
 
 
+def _looks_like_docs(s: Signals, x: dict[str, float]) -> bool:
+    """A manual's page: under docs/help/api (path or host), or code blocks and key names."""
+    tags = s.structure.tags
+    return bool(x["url_docs"] or x["host_docs"] or x["type_tech"]) or tags["pre"] + tags["kbd"] >= 3
+
+
 def not_article_reason(s: Signals, html: str, body_text: str) -> str | None:
     """Why the page is not an article, or None when it is one.
 
     In order: walls and challenges (what they say), an empty or tiny body, a paywall's
     teaser, a video or a page of stories (what the page says it is), then the model; a page
-    the model rejects is named by its strongest sign (``product``, ``forum``, ``listing``,
-    ``too_short``) or ``not_article``.
+    the model rejects is named by its strongest sign (``product``, ``forum``,
+    ``documentation``, ``listing``, ``too_short``) or ``not_article``.
     """
     if s.words < WALL_WORDS:
         if challenge_in(html):
@@ -237,10 +285,12 @@ def not_article_reason(s: Signals, html: str, body_text: str) -> str | None:
     x = features(s)
     if article_probability(s, x) >= _model()["threshold"]:
         return None
-    if x["type_product"]:
+    if x["type_product"] or x["microdata_product"]:
         return "product"
-    if x["type_forum"]:
+    if x["type_forum"] or x["url_forum"] or x["host_forum"]:
         return "forum"
+    if _looks_like_docs(s, x):
+        return "documentation"
     if _looks_like_listing(s, x):
         return "listing"
     return "too_short" if s.words < 150 else "not_article"

@@ -57,7 +57,7 @@ COLUMNS: list[tuple[str, pa.DataType, str]] = [
     ("payload_digest", pa.string(), "WARC-Payload-Digest of the HTTP body (sha1, base32)"),
     ("captured_at", TIMESTAMP, "WARC-Date: when that response was received"),
     ("record_type", pa.string(), "response, resource or revisit"),
-    ("discovered_by", pa.string(), "how the crawl found the URL: start, feed, sitemap or link"),
+    ("discovered_by", pa.string(), "how the crawl found the URL: start, feed, sitemap, link or revisit"),
     ("discovered_from", pa.string(), "the page, feed or sitemap the URL was found on"),
 ]
 SCHEMA = pa.schema([pa.field(name, kind) for name, kind, _ in COLUMNS])

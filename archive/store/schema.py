@@ -47,7 +47,7 @@ SCHEMA: dict[str, tuple[dict, str | tuple[str, ...]]] = {
             "digest_problem": str,  # a WARC digest that matches the record in neither convention
             "refers_to": str,  # a revisit's original capture, when the store holds it
             "not_article": str,  # why the capture is no article (pagetype's reasons); NULL: it is one
-            "discovered_by": str,  # how the crawl found the URL: start, feed, sitemap, link
+            "discovered_by": str,  # how the crawl found the URL: start, feed, sitemap, link, revisit
             "discovered_from": str,  # the feed, sitemap or page it was found on
             # An article capture's article and text: the hash of the text as the store holds it
             # now (cleaned of boilerplate), always one of that article's versions (versions.py)

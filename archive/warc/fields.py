@@ -5,8 +5,8 @@ from __future__ import annotations
 NEWSARCHIVE_SITE_HEADER = "NewsArchive-Site"  # WARC extension field: which site list entry
 NEWSARCHIVE_CRAWL_HEADER = "NewsArchive-Crawl"  # WARC extension field: which crawl run
 # WARC extension field: how the crawl found the URL and where, "<route> <URL>" (route: start,
-# feed, sitemap, link; no URL for a start page): the publisher listing a page in its feed or
-# sitemap is a sign it is an article, which extraction weighs.
+# feed, sitemap, link, revisit; no URL for a start page or a revisit): the publisher listing
+# a page in its feed or sitemap is a sign it is an article, which extraction weighs.
 NEWSARCHIVE_DISCOVERED_HEADER = "NewsArchive-Discovered"
 CRAWL_SUMMARY_URI = "urn:newsarchive:crawl-summary"
 GZIP_MEMBER = b"\x1f\x8b\x08"
