@@ -19,6 +19,7 @@ from scrapy.crawler import Crawler
 from scrapy.dupefilters import RFPDupeFilter
 from scrapy.utils.job import job_dir
 
+from archive.warc.fields import parse_warc_date
 from crawler.index import archive_index
 
 logger = logging.getLogger(__name__)
@@ -80,5 +81,5 @@ def _due_again(fetched: str, refetch_after_days: int | None) -> bool:
     """An archived article is fetched again when its site asks for it and its capture is old enough."""
     if refetch_after_days is None:
         return False
-    age = datetime.now(UTC) - datetime.fromisoformat(fetched.replace("Z", "+00:00"))
+    age = datetime.now(UTC) - parse_warc_date(fetched)
     return age >= timedelta(days=refetch_after_days)

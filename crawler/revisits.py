@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+
+from archive.warc.fields import parse_warc_date
 
 if TYPE_CHECKING:  # the site list loads this module; the archive's reader is for the crawl only
     from archive.store.lookup import ArchiveIndex
@@ -45,12 +47,6 @@ def parse_steps(value: object) -> tuple[timedelta, ...]:
     return steps
 
 
-def parse_time(value: str) -> datetime:
-    """A WARC-Date or a store time (ISO 8601, ``Z`` or an offset) as an aware datetime."""
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def due_since(
     first_seen: datetime, latest: datetime | None, steps: Sequence[timedelta], now: datetime
 ) -> datetime | None:
@@ -73,9 +69,9 @@ def due_revisits(
     until = (now - steps[0] + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S")
     for url, first_seen in index.first_seen(site, until):
         try:
-            first = parse_time(first_seen)
+            first = parse_warc_date(first_seen)
             capture = index.latest.get(url)
-            latest = parse_time(capture.date) if capture is not None else None
+            latest = parse_warc_date(capture.date) if capture is not None else None
         except ValueError:  # a time no reader wrote: no schedule for that row
             continue
         if (since := due_since(first, latest, steps, now)) is not None:

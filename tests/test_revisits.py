@@ -19,7 +19,8 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.demo.site import NewsSite
-from crawler.revisits import due_since, parse_time
+from archive.warc.fields import parse_warc_date
+from crawler.revisits import due_since
 from crawler.sites import SiteListError, load_sites
 from tests.helpers.cli import FAST, newsarchive
 from tests.helpers.clock import faketime, newsarchive_at, start_at
@@ -86,7 +87,7 @@ def _crawl_at(offset: str | None, site: NewsSite, data: Path) -> SimpleNamespace
                     records.append(
                         SimpleNamespace(
                             url=record.rec_headers.get_header("WARC-Target-URI"),
-                            date=parse_time(record.rec_headers.get_header("WARC-Date")),
+                            date=parse_warc_date(record.rec_headers.get_header("WARC-Date")),
                             status=int(record.http_headers.get_statuscode()),
                             discovered=record.rec_headers.get_header("NewsArchive-Discovered"),
                         )

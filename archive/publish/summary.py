@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from archive.store.readonly import DB_NAME, open_readonly
+from archive.warc.fields import parse_warc_date
 
 DEFAULT_SILENT_AFTER_RUNS = 3
 WALLS = ("bot_challenge", "consent_wall", "paywall")  # what a site shows a crawler it blocks
@@ -182,8 +182,7 @@ def run_summary(data_dir: Path, crawl_id: str, silent_after_runs: dict[str, int]
             sites.append(run)
     finally:
         db.close()
-    started = datetime.fromisoformat(crawl["started"].replace("Z", "+00:00"))
-    finished = datetime.fromisoformat(crawl["finished"].replace("Z", "+00:00"))
+    started, finished = parse_warc_date(crawl["started"]), parse_warc_date(crawl["finished"])
     return RunSummary(crawl_id, (finished - started).total_seconds(), sites)
 
 

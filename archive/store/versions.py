@@ -26,6 +26,7 @@ from archive.store.boilerplate import clean_document, learned
 from archive.store.db import Store
 from archive.store.settle import settle
 from archive.store.timings import TIMINGS
+from archive.warc.fields import parse_warc_date
 
 COLUMNS = (
     "article_id",
@@ -49,10 +50,9 @@ def _when(value: str) -> datetime:
     """A capture time for ordering: WARC-Dates may carry fractions of a second, which their
     strings do not sort by; an unreadable one sorts first (the id then orders)."""
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_warc_date(value)
     except (AttributeError, ValueError):
         return datetime.min.replace(tzinfo=UTC)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _body(text: str) -> str:
