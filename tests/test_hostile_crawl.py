@@ -286,3 +286,5 @@ def test_a_page_cut_short_by_a_closed_connection_is_archived_as_truncated(site, 
     assert len(responses) == 1, result.stderr
     assert responses[0].get("WARC-Truncated") == "disconnect"
     assert stat(log, "newsarchive/truncated") == 1
+    assert result.returncode == 1  # the page was lost: said, not exit 0
+    assert "crawl: 1 page(s) cut short by their server" in result.stderr

@@ -92,6 +92,12 @@ def crawl_and_check(
     if problem := stats.get("newsarchive/warc_write_failed"):  # a full disk: the crawl stopped
         warn(f"crawl: error: {problem}")
         code = EXIT_STORAGE
+    if truncated := stats.get("newsarchive/truncated", 0):  # what arrived is archived, not whole
+        warn(
+            f"crawl: {truncated} page(s) cut short by their server (archived with WARC-Truncated, "
+            "never made articles; see the log)"
+        )
+        code = max(code, EXIT_PARTIAL)
     if failed_sites:
         warn(f"crawl: sources failed for site(s): {', '.join(failed_sites)} (see the log)")
         code = max(code, EXIT_PARTIAL)
