@@ -27,7 +27,7 @@ demo: $(STAMP)
 
 test: $(STAMP) $(PYWB_STAMP)
 	tools/system-packages.sh
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadfile   # one file per worker: its fixtures built once
 
 lint: $(STAMP)
 	$(BIN)/ruff check archive crawler tests bench
