@@ -16,6 +16,11 @@ Each gets the same concurrency and no politeness delay (it is our own loopback s
 Prints pages/s, CPU ms per page, peak RSS, the ratios, and nginx's own CPU time per page
 to show the server is not the bottleneck. Figures depend on the machine's load, which is
 printed with them. ``--profile DIR`` adds one cProfile run of each variant (DIR/<variant>.prof).
+
+Archiving's share is a few percent of a page's CPU, less than two crawls on a busy machine
+differ by, so it is also measured alone, in this process: the WARC middleware handed each
+article as fetched from nginx (body still gzipped), then the crawl's read-back check of the
+files, CPU time per page set against the no-archive crawls' CPU per page of the same run.
 """
 
 from __future__ import annotations
@@ -25,9 +30,16 @@ import pstats
 import re
 import shutil
 import tempfile
+import time
+import urllib.request
 from dataclasses import dataclass
+from ipaddress import ip_address
 from pathlib import Path
 
+from scrapy.http import Headers, Request, Response
+from scrapy.utils.test import get_crawler
+
+from archive.warc.verify import verify
 from bench.common import (
     PYTHON,
     REPO,
@@ -42,6 +54,7 @@ from bench.common import (
 )
 from bench.site import Nginx, Site, serve_site
 from crawler import settings as project_settings
+from crawler.middlewares import WarcArchiveMiddleware
 
 # The same for every variant: no politeness delay on loopback, same parallelism.
 SETTINGS = {
@@ -147,8 +160,8 @@ def profile_variant(variant: str, site: Site, work: Path, out_dir: Path, top: in
 # (path ending, function name) of what the profile breakdown adds up; none of them recurses.
 BREAKDOWN = {
     "WARC middleware: records built, compressed, written": ("crawler/middlewares.py", "process_response"),
-    "  of which warcio record building + gzip (write_exchange)": ("archive/warc.py", "write_exchange"),
-    "read-back check of the WARC files (verify)": ("archive/warc.py", "verify"),
+    "  of which the writer: records, digests, gzip": ("archive/warc/writer.py", "write_exchange"),
+    "read-back check of the WARC files (verify)": ("archive/warc/verify.py", "verify"),
     "HttpCompression: gunzip and response replace": ("httpcompression.py", "process_response"),
     "charset detection (TextResponse, from the body)": ("response/text.py", "_body_inferred_encoding"),
     "link extraction (LxmlLinkExtractor.extract_links)": ("linkextractors/lxmlhtml.py", "extract_links"),
@@ -163,6 +176,78 @@ def breakdown(stats: pstats.Stats) -> dict[str, float]:
             if name == function and path.endswith(ending):
                 found[label] += cumulative
     return found
+
+
+def fetched_articles(site: Site) -> list[tuple[Request, Response]]:
+    """Every article as a crawl hands it to the WARC middleware: fetched from nginx with the
+    crawl's request headers, nginx's response headers, the body still gzipped."""
+    headers = {
+        **project_settings.DEFAULT_REQUEST_HEADERS,
+        "User-Agent": project_settings.USER_AGENT,
+        "Referer": f"{site.base_url}/",
+    }
+    pairs = []
+    for path in site.articles:
+        url = site.base_url + path
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as reply:
+            body, reply_headers = reply.read(), Headers(list(reply.headers.items()))
+        request = Request(
+            url, headers=headers, meta={"site": "bench", "route": "link", "found_on": headers["Referer"]}
+        )
+        response = Response(
+            url,
+            reply.status,
+            reply_headers,
+            body,
+            request=request,
+            ip_address=ip_address("127.0.0.1"),
+            protocol="HTTP/1.1",
+        )
+        pairs.append((request, response))
+    return pairs
+
+
+@dataclass
+class ArchiveCost:
+    """CPU seconds of archiving a site's articles in this process."""
+
+    pages: int
+    write: float  # WarcArchiveMiddleware.process_response for each, then closing the file
+    check: float  # the crawl's read-back check of the files written (verify, digests=False)
+
+    def ms_per_page(self) -> float:
+        return 1000 * (self.write + self.check) / self.pages
+
+
+def archive_cost(pairs: list[tuple[Request, Response]], work: Path) -> ArchiveCost:
+    """Archive ``pairs`` as a crawl does, timed with this process's CPU clock."""
+    data = Path(tempfile.mkdtemp(prefix="archive-cost-", dir=work))
+    settings = {"NEWSARCHIVE_DATA": str(data), "WARC_MAX_SIZE": project_settings.WARC_MAX_SIZE}
+    middleware = WarcArchiveMiddleware(get_crawler(settings_dict=settings))
+    started = time.process_time()
+    for request, response in pairs:
+        middleware.process_response(request, response)
+    files = middleware.writer.close()
+    written = time.process_time()
+    errors = [error for path in files for error in verify(path, digests=False)]
+    checked = time.process_time()
+    shutil.rmtree(data, ignore_errors=True)
+    if errors:
+        raise RuntimeError(f"the files archived do not read back: {errors[:3]}")
+    return ArchiveCost(len(pairs), written - started, checked - written)
+
+
+def report_archive_cost(costs: list[ArchiveCost], runs: list[Run]) -> None:
+    print(
+        f"archiving alone, in this process ({len(costs)} runs over {costs[0].pages} articles):"
+        f" middleware {spread([1000 * c.write / c.pages for c in costs], 3)} +"
+        f" read-back check {spread([1000 * c.check / c.pages for c in costs], 3)}"
+        f" = {spread([c.ms_per_page() for c in costs], 3)} CPU ms/page"
+    )
+    no_archive = [r.cpu_ms_per_page for r in runs if r.variant == "no-archive"]
+    if no_archive:
+        share = median([c.ms_per_page() for c in costs]) / median(no_archive)
+        print(f"   {100 * share:.1f}% of no-archive's {median(no_archive):.2f} CPU ms/page (target <= 5%)")
 
 
 def report(runs: list[Run], site: Site) -> None:
@@ -260,6 +345,10 @@ def main(argv: list[str] | None = None) -> list[Run]:
                     shutil.rmtree(data, ignore_errors=True)
             if runs:
                 report(runs, site)
+            if "newsarchive" in variants:
+                pairs = fetched_articles(site)
+                costs = [archive_cost(pairs, work) for _ in range(max(3, args.runs))]
+                report_archive_cost(costs, runs)
             if args.profile:
                 args.profile.mkdir(parents=True, exist_ok=True)
                 for variant in variants:
