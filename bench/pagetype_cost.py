@@ -3,7 +3,8 @@
 Times, per page and in CPU (``process_time``), over the first ``--pages`` WCXB dev pages:
 ``trafilatura.bare_extraction(html, with_metadata=True)`` (the cost ``extract`` is held to),
 and each signal the decision adds: the tree counts (``Structure.of``), the URL's shape, the
-challenge and consent patterns, and the model (features and logistic regression).
+challenge and consent patterns, how the body's text reads (``prose``, also inside the model's
+features), and the model (features and logistic regression).
 
     .venv/bin/python -m bench.pagetype_cost --pages 300
 """
@@ -22,7 +23,7 @@ import trafilatura
 from archive.extract.article import examine_page
 from archive.extract.page import linked_text
 from archive.extract.pagetype import CONSENT_CHOICE, CONSENT_SUBJECT, article_probability, challenge_in
-from archive.extract.signals import Structure, url_shape
+from archive.extract.signals import Structure, prose, url_shape
 from bench.wcxb import SHARED_WCXB, _truth, _url
 
 
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no WCXB development split at {args.wcxb}", file=sys.stderr)
         return 2
     ids = sorted(p.name.split(".")[0] for p in (args.wcxb / "dev" / "html").glob("*.html.gz"))[: args.pages]
-    totals = dict.fromkeys(("bare", "extract", "structure", "url", "walls", "model"), 0.0)
+    totals = dict.fromkeys(("bare", "extract", "structure", "url", "walls", "prose", "model"), 0.0)
     for page_id in ids:
         url = _url(args.wcxb, page_id, _truth(args.wcxb, page_id))
         html = gzip.decompress((args.wcxb / "dev" / "html" / f"{page_id}.html.gz").read_bytes()).decode(
@@ -65,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         text = verdict.article.text if verdict.article else ""
         timed["walls"] = _cpu_ms(_walls, html, text, repeat=3)
         if verdict.signals:
+            timed["prose"] = _cpu_ms(prose, verdict.signals.text_head, repeat=10)
             timed["model"] = _cpu_ms(article_probability, verdict.signals, repeat=10)
         for name, (ms, _) in timed.items():
             totals[name] += ms

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from archive.extract.signals import Structure, url_shape
+from archive.extract.signals import Structure, prose, url_shape
 from archive.extract.structured import ARTICLE_PAGETYPES
 
 MODEL = Path(__file__).with_name("pagetype_model.json")
@@ -55,6 +55,8 @@ FORUM_WORDS = re.compile(
     r"\b(reply|replies|replied|posted|joined|quote|thread|views|upvotes?|members?)\b", re.I
 )
 TEXT_HEAD = 3000  # characters of the body the word counts read
+IMPERATIVES = math.log1p(3)  # sentences telling the reader to act (``text_imperative``, log)
+ADDRESSED = 3.0  # "you"/"we" per 100 words: a page talking to its customer
 
 # Markers of the interstitials of the common bot-protection services (Cloudflare, Akamai,
 # DataDome, PerimeterX/HUMAN, Imperva, Sucuri): found only on the challenge page itself, not
@@ -171,6 +173,7 @@ def features(s: Signals) -> dict[str, float]:
         "asides": math.log1p(tags["aside"] + tags["nav"]),
         **url_shape(s.url),
         **_markup(s),
+        **prose(s.text_head),
     }
 
 
@@ -245,11 +248,15 @@ def _video(s: Signals) -> bool:
     return not _typed_article(s) and (s.og_type.startswith("video") or "videoobject" in s.types)
 
 
-def _looks_like_listing(s: Signals, x: dict[str, float]) -> bool:
-    """A page of many stories: so typed or named, mostly links, or several dated teasers."""
+def _named_listing(x: dict[str, float]) -> bool:
+    """A page of many pages by name: so typed, a site's root, /tag/, /page/2, ?q=."""
+    return bool(x["type_listing"] or x["url_root"] or x["url_listing"] or x["url_paged"] or x["url_query"])
+
+
+def _shaped_like_listing(s: Signals) -> bool:
+    """A page of many stories by its shape: mostly links, or several teasers or times."""
     tags = s.structure.tags
-    named = x["type_listing"] or x["url_root"] or x["url_listing"] or x["url_paged"] or x["url_query"]
-    return bool(named) or s.link_share > 0.5 or tags["article"] >= 3 or tags["time"] >= 3
+    return s.link_share > 0.5 or tags["article"] >= 3 or tags["time"] >= 3
 
 
 def _looks_like_docs(s: Signals, x: dict[str, float]) -> bool:
@@ -258,13 +265,22 @@ def _looks_like_docs(s: Signals, x: dict[str, float]) -> bool:
     return bool(x["url_docs"] or x["host_docs"] or x["type_tech"]) or tags["pre"] + tags["kbd"] >= 3
 
 
+def _looks_like_service(s: Signals, x: dict[str, float]) -> bool:
+    """A company's page about what it offers (services, pricing, courses, careers, about,
+    contact): so named by its path or its schema.org type, or its text selling rather than
+    reporting (prices, calls to action, "our services", the reader told what to do)."""
+    selling = (x["commerce"] > 0) + (x["text_currency"] > 0) + (s.structure.calls_to_action > 0)
+    selling += x["text_imperative"] >= IMPERATIVES and x["text_you"] + x["text_we"] >= ADDRESSED
+    return bool(x["url_service"] or x["type_page"]) or selling >= 2
+
+
 def not_article_reason(s: Signals, html: str, body_text: str) -> str | None:
     """Why the page is not an article, or None when it is one.
 
     In order: walls and challenges (what they say), an empty or tiny body, a paywall's
     teaser, a video or a page of stories (what the page says it is), then the model; a page
     the model rejects is named by its strongest sign (``product``, ``forum``,
-    ``documentation``, ``listing``, ``too_short``) or ``not_article``.
+    ``documentation``, ``service``, ``listing``, ``too_short``) or ``not_article``.
     """
     if s.words < WALL_WORDS:
         if challenge_in(html):
@@ -291,6 +307,8 @@ def not_article_reason(s: Signals, html: str, body_text: str) -> str | None:
         return "forum"
     if _looks_like_docs(s, x):
         return "documentation"
-    if _looks_like_listing(s, x):
+    if _named_listing(x) or _shaped_like_listing(s):
         return "listing"
+    if _looks_like_service(s, x):
+        return "service"
     return "too_short" if s.words < 150 else "not_article"
