@@ -1,4 +1,5 @@
-"""The trafilatura hand-over: ``bare_extraction`` on the page's own tree, not on a copy."""
+"""The trafilatura hand-over: ``bare_extraction`` on the page's own tree, not on a copy,
+and trafilatura's parser giving its elements their classes without a Python call."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import NamedTuple
 import lxml.html
 import trafilatura
 import trafilatura.core
+import trafilatura.utils
+from lxml import etree
 
 TRAFILATURA_OPTIONS = {"include_comments": False, "include_tables": True, "include_images": False}
 
@@ -24,6 +27,34 @@ def _load_html(htmlobject, max_size: int | None = None) -> lxml.html.HtmlElement
 
 _trafilatura_load_html = trafilatura.core.load_html
 trafilatura.core.load_html = _load_html
+
+
+def element_classes() -> etree.ElementNamespaceClassLookup:
+    """lxml.html's element classes (``HtmlElementClassLookup``) chosen in C.
+
+    lxml.html picks the class of every element proxy lxml makes (each time a walk or an
+    XPath hands over an element) in a Python method, ``HtmlElementClassLookup.lookup``:
+    ~5,000 calls and ~5% of a page's extraction (cProfile over the bench site's pages).
+    The same choice made by lxml's own lookups, in C: the classes lxml.html registers
+    by tag name (``form``, ``input``...; the HTML parser lower-cases names, which its
+    lookup does itself), ``HtmlElement`` for any other element, and its comment, PI and
+    entity classes. tests/test_extract_speed_lookup.py checks they give the same classes.
+    """
+    lookup = etree.ElementNamespaceClassLookup(
+        etree.ElementDefaultClassLookup(
+            element=lxml.html.HtmlElement,
+            comment=lxml.html.HtmlComment,
+            pi=lxml.html.HtmlProcessingInstruction,
+            entity=lxml.html.HtmlEntity,
+        )
+    )
+    lookup.get_namespace(None).update(lxml.html.HtmlElementClassLookup._default_element_classes)
+    return lookup
+
+
+# Every tree trafilatura parses (``load_html``: the page's own, the copies it parses) and so
+# every tree extraction walks. Only the speed differs; trafilatura is pinned.
+trafilatura.utils.HTML_PARSER.set_element_class_lookup(element_classes())
 
 
 def run_trafilatura(tree: lxml.html.HtmlElement, **options) -> trafilatura.settings.Document | None:
