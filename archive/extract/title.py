@@ -63,10 +63,10 @@ def _overlap(one: str, other: str) -> float:
     return len(mine & theirs) / len(mine | theirs) if mine | theirs else 0.0
 
 
-def _site_names(metas: dict[str, str], titles: list[str]) -> set[str]:
-    """The site's name as the page gives it (``og:site_name``, ``application-name``, what
-    ``<title>`` and ``og:title`` carry after their headline), case folded."""
-    names = _own_names(metas)
+def _site_names(own: set[str], titles: list[str]) -> set[str]:
+    """The site's names: ``own`` (``_own_names``) and what ``<title>`` and ``og:title``
+    carry after their headline, case folded."""
+    names = set(own)
     for title in titles:
         while (cut := SITE_SUFFIX.search(title)) is not None:
             names.add(title[cut.start() :].lstrip(" |-–—:·•").casefold())
@@ -157,8 +157,9 @@ def choose_title(
     headline = structured.text("headline")
     headline = _decoded(headline) or None
     raw = [_decoded(t) for t in (metas.get("og:title"), tree.findtext(".//title"))]
-    shown = _headline_headings(headings, _site_names(metas, raw))
-    raw = [t if t.casefold() not in _own_names(metas) else "" for t in raw]  # og:title "Robomow"
+    own = _own_names(metas)
+    shown = _headline_headings(headings, _site_names(own, raw))
+    raw = [t if t.casefold() not in own else "" for t in raw]  # og:title "Robomow"
     others = [_as_shown(value, shown) or _strip_site_name(value) for value in raw]
     seo = bool(headline) and headline == raw[1]  # copied from <title>: the search result's headline
     if headline and headline.endswith(("...", "…")):  # cut to fit a search result: find it whole
