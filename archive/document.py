@@ -43,10 +43,17 @@ def build_document(title: str | None, blocks: list[str]) -> str | None:
 # Chinese and Japanese are written without spaces: count each ideograph/kana as a word.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 WORD = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
+_HAS_CJK = re.compile(f"[{_CJK}]")
+_RUN = re.compile(r"\w+")  # WORD on a text without CJK characters, ~1.5x faster
+
+
+def words(text: str) -> list[str]:
+    r"""``WORD.findall(text)``: in a text without CJK characters, WORD's words are its runs of ``\w``."""
+    return WORD.findall(text) if _HAS_CJK.search(text) else _RUN.findall(text)
 
 
 def word_count(text: str) -> int:
-    return len(WORD.findall(text))
+    return len(words(text))
 
 
 def text_hash(document: str) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
+import archive.store.copies
 import archive.store.settle
 from archive.demo.site import CORPUS_DIR, load_manifest
 from archive.document import text_hash
@@ -110,7 +111,8 @@ def test_fingerprints_of_other_parameters_are_made_again(tmp_path, monkeypatch):
     store = Store(tmp_path / "news.db")
     store.add_articles(_articles())
     mark_duplicates(store)
-    monkeypatch.setattr(archive.store.settle, "FINGERPRINT_PARAMS", "other parameters")
+    for module in (archive.store.copies, archive.store.settle):  # where they are made, and looked for
+        monkeypatch.setattr(module, "FINGERPRINT_PARAMS", "other parameters")
     mark_duplicates(store)
     assert {row[0] for row in store.db.execute("SELECT DISTINCT params FROM fingerprints")} == {
         "other parameters"

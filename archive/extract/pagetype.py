@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from archive.extract.signals import Structure, prose, url_shape
+from archive.extract.signals import Structure, any_case_words, prose, url_shape
 from archive.extract.structured import ARTICLE_PAGETYPES
 
 MODEL = Path(__file__).with_name("pagetype_model.json")
@@ -46,13 +46,13 @@ FORUM_TYPES = {"discussionforumposting", "qapage", "question"}
 PAGE_TYPES = {"aboutpage", "contactpage", "faqpage", "service", "localbusiness", "howto", "course", "event"}
 TECH_TYPES = {"techarticle", "apireference", "softwaresourcecode"}
 # What a shop's, a service's or a forum's text says and a story's rarely does (counted in its start).
-COMMERCE = re.compile(
-    r"\b(pricing|add to (cart|basket)|buy now|free trial|sign up|get started|book (a demo|now)|contact us"
-    r"|request a quote|our (services|team|clients|customers|solutions)|in stock|shipping)\b",
-    re.I,
-)
-FORUM_WORDS = re.compile(
-    r"\b(reply|replies|replied|posted|joined|quote|thread|views|upvotes?|members?)\b", re.I
+COMMERCE = any_case_words(
+    "pricing", "add to (cart|basket)", "buy now", "free trial", "sign up", "get started",
+    "book (a demo|now)", "contact us", "request a quote", "our (services|team|clients|customers|solutions)",
+    "in stock", "shipping",
+)  # fmt: skip
+FORUM_WORDS = any_case_words(
+    "reply", "replies", "replied", "posted", "joined", "quote", "thread", "views", "upvotes?", "members?"
 )
 TEXT_HEAD = 3000  # characters of the body the word counts read
 IMPERATIVES = math.log1p(3)  # sentences telling the reader to act (``text_imperative``, log)

@@ -238,6 +238,28 @@ def url_shape(url: str) -> dict[str, float]:
     }
 
 
+# Letters that match an ASCII letter under re.I besides its two cases (Python's re docs).
+_OTHER_CASES = {"i": "\u0130\u0131", "k": "\u212a", "s": "\u017f"}
+
+
+def any_case_words(*alternatives: str) -> re.Pattern:
+    r"""``re.compile(rf"\b({'|'.join(alternatives)})\b", re.I)``, matching the same spans ~2x faster.
+
+    Each alternative starts with an ASCII letter. Under re.I, sre tries the pattern at every
+    place of the text; written case-sensitively with the possible first letters as a set
+    (every case of them), sre skips in C to the places where one stands. The word boundary
+    before it is ``(?<!\w.)`` (what precedes the letter is no word character), and each
+    alternative is tried, in its order, only after a letter it starts with (re.I's own
+    comparison, in a lookbehind): the same match at the same places.
+    """
+    by_first: dict[str, list[str]] = {}
+    for alternative in alternatives:
+        by_first.setdefault(alternative[0].lower(), []).append(alternative[1:])
+    first = "".join(f"{c}{c.upper()}{_OTHER_CASES.get(c, '')}" for c in by_first)
+    branches = "|".join(f"(?<=(?i:{c}))(?i:{'|'.join(rests)})" for c, rests in by_first.items())
+    return re.compile(rf"[{first}](?<!\w.)(?:{branches})\b")
+
+
 # How a body's text reads (``prose``). A story reports: dates, years, who said what, quotes,
 # sentences of twenty words. A company's page sells: prices, "we" and "you", imperatives,
 # "contact us", short lines; a forum asks questions; a manual instructs.
@@ -247,16 +269,15 @@ CURRENCY = re.compile(
     r"[$€£¥₹]\s?\d|\d\s?(€|eur|usd)\b|\b(usd|eur|gbp)\s?\d|/(mo|month|year|yr)\b|per (month|year)", re.I
 )
 YEAR = re.compile(r"\b(19|20)\d\d\b")
-MONTH = re.compile(
-    r"\b(jan(uary)?|feb(ruary)?|march|april|june|july|aug(ust)?|sept?(ember)?|oct(ober)?|nov(ember)?"
-    r"|dec(ember)?)\b",
-    re.I,
-)
-SAID = re.compile(r"\b(said|says|told|according to|reported|announced)\b", re.I)
+MONTH = any_case_words(
+    "jan(uary)?", "feb(ruary)?", "march", "april", "june", "july", "aug(ust)?", "sept?(ember)?", "oct(ober)?",
+    "nov(ember)?", "dec(ember)?",
+)  # fmt: skip
+SAID = any_case_words("said", "says", "told", "according to", "reported", "announced")
 QUOTE_MARK = re.compile(r"[“”«»„\"]")
-WE = re.compile(r"\b(we|our|us)\b", re.I)
-YOU = re.compile(r"\b(you|your|you're)\b", re.I)
-SELF = re.compile(r"\b(i|my|me|i'm|i've)\b", re.I)
+WE = any_case_words("we", "our", "us")
+YOU = any_case_words("you", "your", "you're")
+SELF = any_case_words("i", "my", "me", "i'm", "i've")
 # A sentence that starts with a verb telling the reader what to do.
 IMPERATIVE = re.compile(
     r"(^|\n|[.!?] )(get|contact|call|book|try|discover|learn|find|explore|choose|start|join|shop|buy|order"

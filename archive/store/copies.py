@@ -14,13 +14,14 @@ story order is redone over the fingerprints on every run.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
-from archive.document import WORD
+from archive.document import words as words_of
 
 if TYPE_CHECKING:  # datasketch imports scipy (~0.5 s of start-up): the functions that need it load it
     from datasketch import LeanMinHash
@@ -33,6 +34,9 @@ MIN_WORDS_FOR_NEAR = 50
 # Stored fingerprints made with other parameters are made again.
 FINGERPRINT_PARAMS = (
     f"minhash {NUM_PERM} perm, {SHINGLE_WORDS}-word shingles, from {MIN_WORDS_FOR_NEAR} words"
+)
+FINGERPRINT_INSERT = (
+    "INSERT OR REPLACE INTO fingerprints (text_hash, params, body_hash, minhash) VALUES (?, ?, ?, ?)"
 )
 
 
@@ -60,7 +64,7 @@ def signature(body: str) -> LeanMinHash | None:
     """
     from datasketch import LeanMinHash, MinHash
 
-    words = [w.casefold() for w in WORD.findall(body)]
+    words = [w.casefold() for w in words_of(body)]
     if len(words) < MIN_WORDS_FOR_NEAR:
         return None
     count = len(words) - SHINGLE_WORDS + 1
@@ -99,6 +103,36 @@ class Fingerprint:
         from datasketch import LeanMinHash
 
         return cls(body_hash, LeanMinHash.deserialize(minhash))
+
+
+def keep_fingerprints(conn: sqlite3.Connection, made: Iterable[tuple[str, str | None, bytes | None]]) -> None:
+    """Store fingerprints made with the current parameters: ``(text_hash, body_hash,
+    minhash bytes)`` each (``Fingerprint.of``'s, as ``minhash_bytes`` gives them)."""
+    rows = [(key, FINGERPRINT_PARAMS, body, minhash) for key, body, minhash in made]
+    conn.executemany(FINGERPRINT_INSERT, rows)
+
+
+def fingerprint_articles(conn: sqlite3.Connection, ids: list[str]) -> None:
+    """Fingerprint the texts of these articles that have no fingerprint yet, each text once.
+
+    ``extract`` calls it as it stores each batch, so the MinHashes are made while the
+    worker processes extract the next pages, not one after another once they are done
+    (settle.py then finds them made: it makes only those of texts changed since).
+    """
+    if not ids:
+        return
+    marks = ",".join("?" * len(ids))
+    texts = conn.execute(
+        f"SELECT DISTINCT text_hash, text FROM articles a WHERE id IN ({marks}) AND NOT EXISTS"
+        " (SELECT 1 FROM fingerprints f WHERE f.text_hash = a.text_hash AND f.params = ?)",
+        [*ids, FINGERPRINT_PARAMS],
+    ).fetchall()
+    made = [(key, *_stored_form(Fingerprint.of(text))) for key, text in texts]
+    keep_fingerprints(conn, made)
+
+
+def _stored_form(fingerprint: Fingerprint) -> tuple[str | None, bytes | None]:
+    return fingerprint.body_hash, fingerprint.minhash_bytes()
 
 
 def find_duplicates(articles: Iterable[tuple[str, Fingerprint]]) -> dict[str, str]:

@@ -28,6 +28,7 @@ from archive.extract.sites import SiteRules
 from archive.gc_freeze import start_up_frozen
 from archive.store.boilerplate import record_blocks
 from archive.store.canonical import mark_foreign_copies
+from archive.store.copies import fingerprint_articles
 from archive.store.db import Store
 from archive.store.files import FileTable, KnownFile, files_to_read
 from archive.store.metadata import metadata_rows
@@ -35,6 +36,7 @@ from archive.store.pages import TOO_LARGE, PageJob
 from archive.store.readonly import DB_NAME, open_readonly
 from archive.store.revisit import resolve_revisits, seen_unchanged
 from archive.store.shard import Shard
+from archive.store.timings import TIMINGS
 from archive.store.versions import record_captures, settle_all
 from archive.store.workers import GC_THRESHOLD, Extractor
 from archive.warc.body import BodyDecodingError
@@ -227,6 +229,8 @@ def _ingest_file(
             for crawl in batch.crawls:
                 store.add_crawl(crawl)
             store.add_articles(articles)
+            with TIMINGS.stage("store: fingerprints (MinHash)"):
+                fingerprint_articles(store.db.conn, [row["id"] for row in articles])
             record_blocks(store, articles)
             record_captures(store, articles)
             resolve_revisits(store, batch.revisits)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from archive.document import text_hash
 from archive.store.boilerplate import remove_boilerplate
-from archive.store.copies import FINGERPRINT_PARAMS, Fingerprint, find_duplicates
+from archive.store.copies import FINGERPRINT_PARAMS, Fingerprint, find_duplicates, keep_fingerprints
 from archive.store.db import Store
 from archive.store.timings import TIMINGS
 
@@ -93,8 +93,4 @@ def _add_fingerprints(store: Store) -> None:
                 continue
             made.add(key)
             fingerprint = Fingerprint.of(text)
-            store.db.execute(
-                "INSERT OR REPLACE INTO fingerprints (text_hash, params, body_hash, minhash)"
-                " VALUES (?, ?, ?, ?)",
-                [key, FINGERPRINT_PARAMS, fingerprint.body_hash, fingerprint.minhash_bytes()],
-            )
+            keep_fingerprints(store.db.conn, [(key, fingerprint.body_hash, fingerprint.minhash_bytes())])
