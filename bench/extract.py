@@ -13,7 +13,10 @@ a fresh process and a fresh store:
   runs on each: the cost to match;
 - ``extract-1`` and ``extract-2``: the whole ``newsarchive extract --workers 1`` /
   ``--workers 2`` process (start-up, reading, extraction, store, settle, exit);
-- ``again``: a second ``newsarchive extract`` over the same, already read WARCs.
+- ``again``: a second ``newsarchive extract`` over the same, already read WARCs;
+- ``bare-2``: two bare loops at once, each over every other page: how much faster this
+  machine runs perfectly parallel work in two processes, the ceiling for ``--workers 2``
+  (two vCPUs that are one core's hyperthreads give far less than 2x).
 
 Every run is printed (wall, CPU, docs/s, peak RSS, load average), then the medians and the
 ratios of issue 20's targets, and where a page's time goes in the command: the stages it
@@ -38,7 +41,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bench.common import PYTHON, REPO, Measured, check, header, load, median, run_measured, spread
@@ -47,15 +51,16 @@ from bench.crawl import sites_toml
 from bench.site import serve_site
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-VARIANTS = ("extract-1", "extract-2", "again")
+VARIANTS = ("extract-1", "extract-2", "again", "bare-2")
 TIMINGS_ENV = "NEWSARCHIVE_TIMINGS"  # archive/store/timings.py
 # What the store comparison reads: every column of the articles and captures a run writes.
 COMPARED = ("articles", "captures")
 
 
-def bare_loop(warc_dir: Path) -> dict:
+def bare_loop(warc_dir: Path, half: int | None = None) -> dict:
     """The baseline: every 200 HTML response of the WARCs read, decoded and put through
-    trafilatura, nothing else; the three timed apart."""
+    trafilatura, nothing else; the three timed apart. ``half`` (0 or 1): only every other
+    page (the others are read, not decoded or extracted)."""
     import trafilatura
     from warcio.archiveiterator import ArchiveIterator
 
@@ -76,6 +81,9 @@ def bare_loop(warc_dir: Path) -> dict:
                 content_type = (record.http_headers.get_header("Content-Type") or "").split(";")[0].strip()
                 if content_type not in HTML_TYPES:
                     continue
+                pages += 1
+                if half is not None and pages % 2 != half:
+                    continue
                 started = time.perf_counter()
                 html = record.content_stream().read()  # de-chunked and gunzipped by warcio
                 decoded = time.perf_counter()
@@ -84,7 +92,6 @@ def bare_loop(warc_dir: Path) -> dict:
                 )
                 seconds["decode"] += decoded - started
                 seconds["extract"] += time.perf_counter() - decoded
-                pages += 1
                 extracted += document is not None
     return {"pages": pages, "extracted": extracted, "seconds": seconds}
 
@@ -217,6 +224,28 @@ def run_extract(data: Path, workers: int, name: str, docs: int, run: int, tree: 
     return Result(name, docs, measured, run, timings, ingest_seconds)
 
 
+def bare_in_two(archive: Path) -> Measured:
+    """Two bare loops at once, each over every other page: wall time of the slower, CPU of both."""
+    with ThreadPoolExecutor(2) as pool:  # each thread waits for its process: the GIL is free
+        halves = list(
+            pool.map(
+                lambda half: check(
+                    run_measured(
+                        [PYTHON, "-m", "bench.extract", "--bare-loop", archive / "warc", "--half", half], 7200
+                    ),
+                    f"bare, half {half}",
+                ),
+                ("0", "1"),
+            )
+        )
+    return replace(
+        halves[0],
+        wall=max(h.wall for h in halves),
+        cpu=sum(h.cpu for h in halves),
+        max_rss_mb=max(h.max_rss_mb for h in halves),
+    )
+
+
 def bench_archive(
     archive: Path, work: Path, variants: Sequence[str], runs: int, compare_tree: Path | None
 ) -> tuple[dict[str, list[Result]], list[str]]:
@@ -235,6 +264,10 @@ def bench_archive(
         result = Result("bare", docs, bare, run, counts["seconds"])
         results.setdefault("bare", []).append(result)
         print(result.line(), f"({counts['extracted']} documents)", flush=True)
+        if "bare-2" in variants:
+            result = Result("bare-2", docs, bare_in_two(archive), run)
+            results.setdefault("bare-2", []).append(result)
+            print(result.line(), flush=True)
         reference: Path | None = None  # the first store of the run, which the others must equal
         for workers in (1, 2):
             name = f"extract-{workers}"
@@ -369,6 +402,9 @@ def report(by_archive: dict[int, dict[str, list[Result]]]) -> None:
         if one and two:
             speedup = [t.docs_per_s / o.docs_per_s for o, t in zip(one, two, strict=False)]
             print(f"  2 workers / 1 worker docs/s: {spread(speedup, 2)}x (target >= 1.8x)")
+        if bare_two := results.get("bare-2", []):
+            ceiling = [t.docs_per_s / b.docs_per_s for b, t in zip(bare, bare_two, strict=False)]
+            print(f"  2 bare loops at once / 1 docs/s: {spread(ceiling, 2)}x (the ceiling for 2 workers)")
         if one and again:
             share = [100 * a.measured.wall / o.measured.wall for o, a in zip(one, again, strict=False)]
             print(
@@ -412,9 +448,12 @@ def main(argv: list[str] | None = None) -> dict[int, dict[str, list[Result]]]:
         help="a copy of the repository (e.g. from before a change): its extract must store the same rows",
     )
     parser.add_argument("--bare-loop", type=Path, help=argparse.SUPPRESS)  # the baseline's own process
+    parser.add_argument(
+        "--half", type=int, choices=(0, 1), help=argparse.SUPPRESS
+    )  # ... over every other page
     args = parser.parse_args(argv)
     if args.bare_loop:
-        print(json.dumps(bare_loop(args.bare_loop)))
+        print(json.dumps(bare_loop(args.bare_loop, args.half)))
         return {}
     if not args.pages and not args.archive:
         args.pages = [2000, 10000]
