@@ -103,16 +103,29 @@ def table(results: dict[str, list[list[float]]]) -> list[dict]:
     return rows
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def both_corpora_parser(description: str) -> argparse.ArgumentParser:
+    """The options of a bench over WCXB dev and the news corpus (this one and bench.ensemble)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--wcxb", type=Path, default=SHARED_WCXB)
     parser.add_argument("--corpus", type=Path, default=SHARED_CORPUS)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--limit", type=int, help="only the first N pages of each corpus")
+    return parser
+
+
+def corpora_missing(args: argparse.Namespace) -> bool:
+    """True, and says so in one line, when either corpus is not where ``args`` point."""
+    if (args.wcxb / "dev" / "html").is_dir() and (args.corpus / "manifest.jsonl").is_file():
+        return False
+    print(f"need both corpora: {args.wcxb} (WCXB dev) and {args.corpus}", file=sys.stderr)
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = both_corpora_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--save", type=Path, help="write every page's F1 per variant here (JSON)")
     args = parser.parse_args(argv)
-    if not (args.wcxb / "dev" / "html").is_dir() or not (args.corpus / "manifest.jsonl").is_file():
-        print(f"need both corpora: {args.wcxb} (WCXB dev) and {args.corpus}", file=sys.stderr)
+    if corpora_missing(args):
         return 2
     with ProcessPoolExecutor(args.workers) as pool:
         corpus_tasks = [(args.corpus, row) for row in page_rows(args.corpus)][: args.limit]

@@ -33,7 +33,6 @@ only scores. Exits 2 when a corpus is missing.
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import json
 import statistics
@@ -51,9 +50,9 @@ from trafilatura.settings import JUSTEXT_LANGUAGES
 from archive.document import WORD
 from archive.extract.blocks import word_grams
 from archive.store.pages import PageJob, extract_page
-from bench.ablation import wcxb_tasks
-from bench.quality import SHARED_CORPUS, body_scores, ours, page_rows
-from bench.wcxb import SHARED_WCXB, _truth, _url, wcxb_metric
+from bench.ablation import both_corpora_parser, corpora_missing, wcxb_tasks
+from bench.quality import body_scores, ours, page_rows
+from bench.wcxb import _truth, _url, wcxb_metric
 
 DEFAULT_CACHE = Path("/tmp/newsarchive-ensemble")
 # readability's output is HTML: a line ends at each of these (and at <br>).
@@ -325,17 +324,12 @@ def _warm() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--wcxb", type=Path, default=SHARED_WCXB)
-    parser.add_argument("--corpus", type=Path, default=SHARED_CORPUS)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--limit", type=int, help="only the first N pages of each corpus")
+    parser = both_corpora_parser(__doc__.split("\n\n")[0])
     parser.add_argument(
         "--cache", type=Path, default=DEFAULT_CACHE, help="extractor outputs, kept between runs"
     )
     args = parser.parse_args(argv)
-    if not (args.wcxb / "dev" / "html").is_dir() or not (args.corpus / "manifest.jsonl").is_file():
-        print(f"need both corpora: {args.wcxb} (WCXB dev) and {args.corpus}", file=sys.stderr)
+    if corpora_missing(args):
         return 2
     wcxb_jobs = [(wcxb, page_id, args.cache) for wcxb, page_id in wcxb_tasks(args.wcxb, args.limit)]
     corpus_jobs = [(args.corpus, row, args.cache) for row in page_rows(args.corpus)][: args.limit]
