@@ -16,7 +16,11 @@ a fresh process and a fresh store:
 - ``again``: a second ``newsarchive extract`` over the same, already read WARCs;
 - ``bare-2``: two bare loops at once, each over every other page: how much faster this
   machine runs perfectly parallel work in two processes, the ceiling for ``--workers 2``
-  (two vCPUs that are one core's hyperthreads give far less than 2x).
+  (two vCPUs that are one core's hyperthreads give far less than 2x);
+- ``paired``: the bare loop and ``extract --workers 1`` side by side, at the same moment: a
+  machine whose speed drifts between runs (a VM's can, by 20% within minutes) moves both
+  alike, so their ratio holds where the sequential one cannot (each then shares the machine
+  with the other, as the bare loop and a worker would).
 
 Every run is printed (wall, CPU, docs/s, peak RSS, load average), then the medians and the
 ratios of issue 20's targets, and where a page's time goes in the command: the stages it
@@ -51,7 +55,7 @@ from bench.crawl import sites_toml
 from bench.site import serve_site
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-VARIANTS = ("extract-1", "extract-2", "again", "bare-2")
+VARIANTS = ("extract-1", "extract-2", "again", "bare-2", "paired")
 TIMINGS_ENV = "NEWSARCHIVE_TIMINGS"  # archive/store/timings.py
 # What the store comparison reads: every column of the articles and captures a run writes.
 COMPARED = ("articles", "captures")
@@ -224,20 +228,16 @@ def run_extract(data: Path, workers: int, name: str, docs: int, run: int, tree: 
     return Result(name, docs, measured, run, timings, ingest_seconds)
 
 
+def run_bare(archive: Path, half: str | None = None) -> Measured:
+    """The bare loop's own process over the archive's WARCs (every other page with ``half``)."""
+    command = [PYTHON, "-m", "bench.extract", "--bare-loop", archive / "warc"]
+    return check(run_measured([*command, "--half", half] if half else command, 7200), f"bare {half or ''}")
+
+
 def bare_in_two(archive: Path) -> Measured:
     """Two bare loops at once, each over every other page: wall time of the slower, CPU of both."""
     with ThreadPoolExecutor(2) as pool:  # each thread waits for its process: the GIL is free
-        halves = list(
-            pool.map(
-                lambda half: check(
-                    run_measured(
-                        [PYTHON, "-m", "bench.extract", "--bare-loop", archive / "warc", "--half", half], 7200
-                    ),
-                    f"bare, half {half}",
-                ),
-                ("0", "1"),
-            )
-        )
+        halves = list(pool.map(lambda half: run_bare(archive, half), ("0", "1")))
     return replace(
         halves[0],
         wall=max(h.wall for h in halves),
@@ -256,9 +256,7 @@ def bench_archive(
     results: dict[str, list[Result]] = {}
     differences: list[str] = []
     for run in range(1, runs + 1):
-        bare = check(
-            run_measured([PYTHON, "-m", "bench.extract", "--bare-loop", archive / "warc"], 7200), "bare"
-        )
+        bare = run_bare(archive)
         counts = json.loads(bare.stdout.strip().splitlines()[-1])
         docs = counts["pages"]
         result = Result("bare", docs, bare, run, counts["seconds"])
@@ -268,6 +266,15 @@ def bench_archive(
             result = Result("bare-2", docs, bare_in_two(archive), run)
             results.setdefault("bare-2", []).append(result)
             print(result.line(), flush=True)
+        if "paired" in variants:
+            data = fresh_data(archive, work, "paired")
+            with ThreadPoolExecutor(2) as pool:
+                beside = pool.submit(run_bare, archive)
+                one = pool.submit(run_extract, data, 1, "paired-1", docs, run)
+                for result in (Result("paired-bare", docs, beside.result(), run), one.result()):
+                    results.setdefault(result.name, []).append(result)
+                    print(result.line(), flush=True)
+            shutil.rmtree(data)
         reference: Path | None = None  # the first store of the run, which the others must equal
         for workers in (1, 2):
             name = f"extract-{workers}"
@@ -405,6 +412,9 @@ def report(by_archive: dict[int, dict[str, list[Result]]]) -> None:
         if bare_two := results.get("bare-2", []):
             ceiling = [t.docs_per_s / b.docs_per_s for b, t in zip(bare, bare_two, strict=False)]
             print(f"  2 bare loops at once / 1 docs/s: {spread(ceiling, 2)}x (the ceiling for 2 workers)")
+        if paired := list(zip(results.get("paired-bare", []), results.get("paired-1", []), strict=False)):
+            cpu = [o.measured.cpu / b.measured.cpu for b, o in paired]
+            print(f"  side by side, extract-1 / bare: {spread(cpu, 2)}x CPU (target <= 1.15x)")
         if one and again:
             share = [100 * a.measured.wall / o.measured.wall for o, a in zip(one, again, strict=False)]
             print(
