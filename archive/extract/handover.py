@@ -11,6 +11,8 @@ import trafilatura.core
 import trafilatura.utils
 from lxml import etree
 
+from archive.extract.respelled import respell_libraries
+
 TRAFILATURA_OPTIONS = {"include_comments": False, "include_tables": True, "include_images": False}
 
 
@@ -55,6 +57,10 @@ def element_classes() -> etree.ElementNamespaceClassLookup:
 # Every tree trafilatura parses (``load_html``: the page's own, the copies it parses) and so
 # every tree extraction walks. Only the speed differs; trafilatura is pinned.
 trafilatura.utils.HTML_PARSER.set_element_class_lookup(element_classes())
+
+# Every expression trafilatura and htmldate evaluate that selects by a list of names,
+# spelled so libxml2 matches the names as it walks (respelled.py). Only the speed differs.
+RESPELLED = respell_libraries()
 
 
 def run_trafilatura(tree: lxml.html.HtmlElement, **options) -> trafilatura.settings.Document | None:
