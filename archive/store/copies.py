@@ -35,6 +35,10 @@ MIN_WORDS_FOR_NEAR = 50
 FINGERPRINT_PARAMS = (
     f"minhash {NUM_PERM} perm, {SHINGLE_WORDS}-word shingles, from {MIN_WORDS_FOR_NEAR} words"
 )
+# The (bands, rows) datasketch's MinHashLSH chooses for NEAR_DUPLICATE_JACCARD and NUM_PERM
+# (tests/test_store_phase_cost.py checks it), given so that it does not integrate its false
+# positive and negative rates over every choice again in each run.
+LSH_PARAMS = (9, 13)
 FINGERPRINT_INSERT = (
     "INSERT OR REPLACE INTO fingerprints (text_hash, params, body_hash, minhash) VALUES (?, ?, ?, ?)"
 )
@@ -142,7 +146,7 @@ def find_duplicates(articles: Iterable[tuple[str, Fingerprint]]) -> dict[str, st
     originals_by_body: dict[str, str] = {}
     signatures: dict[str, LeanMinHash] = {}
     order: dict[str, int] = {}  # originals with a MinHash, oldest first
-    lsh = MinHashLSH(threshold=NEAR_DUPLICATE_JACCARD, num_perm=NUM_PERM)
+    lsh = MinHashLSH(threshold=NEAR_DUPLICATE_JACCARD, num_perm=NUM_PERM, params=LSH_PARAMS)
     duplicate_of: dict[str, str] = {}
     for article_id, fingerprint in articles:
         body_hash, minhash = fingerprint.body_hash, fingerprint.minhash

@@ -70,25 +70,18 @@ def record_captures(store: Store, articles: Iterable[dict]) -> None:
     """Article rows just stored (one per capture, ``capture_id`` and ``last_seen`` its own):
     note each capture's article and text, and derive those articles' versions again."""
     texts: dict[str, dict[str, Text]] = {}
+    words: dict[str, int] = {}
     marks = []
     for row in articles:
         texts.setdefault(row["id"], {})[row["text_hash"]] = (row["title"], row["text"])
+        if row.get("word_count") is not None:  # extract counted the body's words: body_words(text)
+            words[row["text_hash"]] = row["word_count"]
         marks.append((row["id"], row["text_hash"], row["capture_id"]))
     if not marks:
         return
     with TIMINGS.stage("store: versions"):
         store.db.conn.executemany("UPDATE captures SET article_id = ?, text_hash = ? WHERE id = ?", marks)
-        derive(store, texts)
-
-
-def _known_texts(store: Store, ids: list[str]) -> dict[str, dict[str, Text]]:
-    marks = ",".join("?" * len(ids))
-    known: dict[str, dict[str, Text]] = {}
-    for article_id, digest, title, text in store.db.execute(
-        f"SELECT article_id, text_hash, title, text FROM article_versions WHERE article_id IN ({marks})", ids
-    ):
-        known.setdefault(article_id, {}).setdefault(digest, (title, text))
-    return known
+        derive(store, texts, words)
 
 
 def _pages(ids: list[str]) -> Iterator[list[str]]:
@@ -96,12 +89,18 @@ def _pages(ids: list[str]) -> Iterator[list[str]]:
         yield ids[start : start + PAGE]
 
 
-def derive(store: Store, new_texts: Mapping[str, Mapping[str, Text]]) -> int:
+def derive(
+    store: Store, new_texts: Mapping[str, Mapping[str, Text]], words: Mapping[str, int] | None = None
+) -> int:
     """Derive the versions of the articles in ``new_texts`` (id -> texts by hash not, or not
-    yet, among its versions) from all their captures; returns how many articles changed."""
+    yet, among its versions) from all their captures; returns how many articles changed.
+
+    ``words``: texts' body word counts already known, by text hash (an article row's
+    ``word_count`` is ``body_words`` of its text); the others are counted here.
+    """
+    words = words or {}
     changed = 0
     for ids in _pages(sorted(new_texts)):
-        known = _known_texts(store, ids)
         marks = ",".join("?" * len(ids))
         captures: dict[str, list[tuple[datetime, str, str, str]]] = {}
         for article_id, capture_id, fetched_at, digest in store.db.execute(
@@ -109,31 +108,44 @@ def derive(store: Store, new_texts: Mapping[str, Mapping[str, Text]]) -> int:
         ):
             captures.setdefault(article_id, []).append((_when(fetched_at), capture_id, fetched_at, digest))
         old_rows: dict[str, list[tuple]] = {}
+        known: dict[str, dict[str, Text]] = {}  # the texts of the versions held, by hash
         for row in store.db.execute(
             f"SELECT {', '.join(COLUMNS)} FROM article_versions WHERE article_id IN ({marks})"
             " ORDER BY article_id, version",
             ids,
         ):
             old_rows.setdefault(row[0], []).append(tuple(row))
+            known.setdefault(row[0], {}).setdefault(row[6], (row[4], row[5]))
+        # Rows go in with one executemany for a run of articles, deleted first where the
+        # article had some: the same statements, in the same order, as one article at a time.
+        inserts: list[tuple] = []
+        counts: list[tuple[int, str, int]] = []
         for article_id in ids:
             texts = {**new_texts[article_id], **known.get(article_id, {})}
-            rows = _versions(
-                article_id, sorted(captures.get(article_id, [])), texts, old_rows.get(article_id, [])
-            )
-            if rows != old_rows.get(article_id, []):
+            old = old_rows.get(article_id, [])
+            rows = _versions(article_id, sorted(captures.get(article_id, [])), texts, old, words)
+            if rows != old:
                 changed += 1
-                store.db.execute("DELETE FROM article_versions WHERE article_id = ?", [article_id])
-                store.db.conn.executemany(INSERT, rows)
-            store.db.execute(  # also when a merged row brought its own store's count
-                "UPDATE articles SET versions = ? WHERE id = ? AND versions IS NOT ?",
-                [len(rows), article_id, len(rows)],
-            )
+                if old:
+                    store.db.conn.executemany(INSERT, inserts)
+                    inserts = []
+                    store.db.execute("DELETE FROM article_versions WHERE article_id = ?", [article_id])
+                inserts += rows
+            counts.append((len(rows), article_id, len(rows)))
+        store.db.conn.executemany(INSERT, inserts)
+        store.db.conn.executemany(  # also when a merged row brought its own store's count
+            "UPDATE articles SET versions = ? WHERE id = ? AND versions IS NOT ?", counts
+        )
         _seen_since(store, ids)
     return changed
 
 
 def _versions(
-    article_id: str, captures: list[tuple[datetime, str, str, str]], texts: dict[str, Text], old: list[tuple]
+    article_id: str,
+    captures: list[tuple[datetime, str, str, str]],
+    texts: dict[str, Text],
+    old: list[tuple],
+    words: Mapping[str, int],
 ) -> list[tuple]:
     """The version rows of one article from its captures in time order (a capture whose text
     is unknown, which only a damaged store can hold, is left out)."""
@@ -159,7 +171,7 @@ def _versions(
                 title,
                 text,
                 digest,
-                body_words(text),
+                words[digest] if digest in words else body_words(text),
                 added,
                 removed,
                 title_changed,
