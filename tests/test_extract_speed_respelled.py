@@ -1,6 +1,7 @@
-"""trafilatura's and htmldate's expressions respelled as unions of name steps
-(archive/extract/respelled.py, issue 20): each selects what its original selects, on real
-pages and from inner elements, and pages extract the same."""
+"""trafilatura's and htmldate's expressions respelled (archive/extract/respelled.py, issue
+20): name lists as unions of name steps, regular-expression tests guarded by their
+attributes. Each selects what its original selects, on real pages and from inner elements,
+and pages extract the same."""
 
 from __future__ import annotations
 
@@ -28,10 +29,17 @@ WCXB = Path(__file__).parent / "data" / "wcxb"
         ("(.//*[self::a or self::b][@x])[1]", "((descendant::a[@x]|descendant::b[@x]))[1]"),
         (".//*[self::p or self::li]/text()", "(descendant::p|descendant::li)/text()"),
         (  # brackets in a quoted regular expression are text, not a predicate
-            ".//*[self::a or self::span][re:test(@class, '[Aa]uthor]')][not(.//h1)]",
-            "(descendant::a[re:test(@class, '[Aa]uthor]')][not(.//h1)]"
-            "|descendant::span[re:test(@class, '[Aa]uthor]')][not(.//h1)])",
+            ".//*[self::a or self::span][contains(@class, '[x]')][not(.//h1)]",
+            "(descendant::a[contains(@class, '[x]')][not(.//h1)]"
+            "|descendant::span[contains(@class, '[x]')][not(.//h1)])",
         ),
+        (".//div[re:test(@class, 'nav')]", ".//div[((@class) and re:test(@class, 'nav'))]"),
+        (
+            ".//*[re:test(@id|@class, '^Foo', 'i') or @x]",
+            ".//*[((@id or @class) and re:test(@id|@class, '^Foo', 'i')) or @x]",
+        ),
+        (".//div[re:test(@id, 'x?')]", ".//div[re:test(@id, 'x?')]"),  # true on "": no guard
+        (".//div[re:test(@id, '^$|x')]", ".//div[re:test(@id, '^$|x')]"),
         (".//*[self::div or self::p][1]", ".//*[self::div or self::p][1]"),  # positional: per step
         (".//*[self::div or self::p][@a][last()]", ".//*[self::div or self::p][@a][last()]"),
         (".//*[self::div or self::p][@a='['", ".//*[self::div or self::p][@a='['"),  # unbalanced
