@@ -20,7 +20,11 @@ a fresh process and a fresh store:
 - ``paired``: the bare loop and ``extract --workers 1`` side by side, at the same moment: a
   machine whose speed drifts between runs (a VM's can, by 20% within minutes) moves both
   alike, so their ratio holds where the sequential one cannot (each then shares the machine
-  with the other, as the bare loop and a worker would).
+  with the other, as the bare loop and a worker would);
+- ``respelled``: the bare loop beside the same loop with trafilatura's and htmldate's
+  expressions respelled as extract runs them (``archive/extract/respelled.py``): how much of
+  ``paired``'s ratio is trafilatura made faster, and so what extract's own work costs over
+  trafilatura as it runs it (the two ratios divided).
 
 Every run is printed (wall, CPU, docs/s, peak RSS, load average), then the medians and the
 ratios of issue 20's targets, and where a page's time goes in the command: the stages it
@@ -55,18 +59,24 @@ from bench.crawl import sites_toml
 from bench.site import serve_site
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-VARIANTS = ("extract-1", "extract-2", "again", "bare-2", "paired")
+VARIANTS = ("extract-1", "extract-2", "again", "bare-2", "paired", "respelled")
 TIMINGS_ENV = "NEWSARCHIVE_TIMINGS"  # archive/store/timings.py
 # What the store comparison reads: every column of the articles and captures a run writes.
 COMPARED = ("articles", "captures")
 
 
-def bare_loop(warc_dir: Path, half: int | None = None) -> dict:
+def bare_loop(warc_dir: Path, half: int | None = None, respelled: bool = False) -> dict:
     """The baseline: every 200 HTML response of the WARCs read, decoded and put through
     trafilatura, nothing else; the three timed apart. ``half`` (0 or 1): only every other
-    page (the others are read, not decoded or extracted)."""
+    page (the others are read, not decoded or extracted). ``respelled``: with trafilatura's
+    expressions respelled as extract runs them."""
     import trafilatura
     from warcio.archiveiterator import ArchiveIterator
+
+    if respelled:
+        from archive.extract.respelled import respell_libraries
+
+        respell_libraries()
 
     pages = 0
     extracted = 0
@@ -228,10 +238,13 @@ def run_extract(data: Path, workers: int, name: str, docs: int, run: int, tree: 
     return Result(name, docs, measured, run, timings, ingest_seconds)
 
 
-def run_bare(archive: Path, half: str | None = None) -> Measured:
-    """The bare loop's own process over the archive's WARCs (every other page with ``half``)."""
+def run_bare(archive: Path, half: str | None = None, respelled: bool = False) -> Measured:
+    """The bare loop's own process over the archive's WARCs (every other page with ``half``,
+    trafilatura's expressions respelled with ``respelled``)."""
     command = [PYTHON, "-m", "bench.extract", "--bare-loop", archive / "warc"]
-    return check(run_measured([*command, "--half", half] if half else command, 7200), f"bare {half or ''}")
+    command += ["--half", half] if half else []
+    command += ["--respelled"] if respelled else []
+    return check(run_measured(command, 7200), f"bare {half or ''}")
 
 
 def bare_in_two(archive: Path) -> Measured:
@@ -275,6 +288,14 @@ def bench_archive(
                     results.setdefault(result.name, []).append(result)
                     print(result.line(), flush=True)
             shutil.rmtree(data)
+        if "respelled" in variants:
+            with ThreadPoolExecutor(2) as pool:
+                beside = pool.submit(run_bare, archive)
+                respelled = pool.submit(run_bare, archive, None, True)
+                for name, future in (("respelled-bare", beside), ("respelled", respelled)):
+                    result = Result(name, docs, future.result(), run)
+                    results.setdefault(name, []).append(result)
+                    print(result.line(), flush=True)
         reference: Path | None = None  # the first store of the run, which the others must equal
         for workers in (1, 2):
             name = f"extract-{workers}"
@@ -415,6 +436,13 @@ def report(by_archive: dict[int, dict[str, list[Result]]]) -> None:
         if paired := list(zip(results.get("paired-bare", []), results.get("paired-1", []), strict=False)):
             cpu = [o.measured.cpu / b.measured.cpu for b, o in paired]
             print(f"  side by side, extract-1 / bare: {spread(cpu, 2)}x CPU (target <= 1.15x)")
+        respelled = list(zip(results.get("respelled-bare", []), results.get("respelled", []), strict=False))
+        if respelled:
+            faster = [r.measured.cpu / b.measured.cpu for b, r in respelled]
+            print(f"  side by side, bare with respelled expressions / bare: {spread(faster, 2)}x CPU")
+            if paired:
+                own = median([o.measured.cpu / b.measured.cpu for b, o in paired]) / median(faster)
+                print(f"  extract-1 over trafilatura as it runs it (the two medians divided): {own:.2f}x CPU")
         if one and again:
             share = [100 * a.measured.wall / o.measured.wall for o, a in zip(one, again, strict=False)]
             print(
@@ -461,9 +489,10 @@ def main(argv: list[str] | None = None) -> dict[int, dict[str, list[Result]]]:
     parser.add_argument(
         "--half", type=int, choices=(0, 1), help=argparse.SUPPRESS
     )  # ... over every other page
+    parser.add_argument("--respelled", action="store_true", help=argparse.SUPPRESS)  # ... respelled
     args = parser.parse_args(argv)
     if args.bare_loop:
-        print(json.dumps(bare_loop(args.bare_loop, args.half)))
+        print(json.dumps(bare_loop(args.bare_loop, args.half, args.respelled)))
         return {}
     if not args.pages and not args.archive:
         args.pages = [2000, 10000]

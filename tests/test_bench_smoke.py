@@ -48,12 +48,14 @@ def test_extract_bench_reads_a_crawl_and_prints_ratios():
     require_nginx()
     # --compare-tree: the repository against itself, which must store the same rows
     out = bench("bench.extract", "--pages", 30, "--runs", 1, "--compare-tree", REPO)
-    for name in ("bare", "bare-2", "paired-bare", "paired-1", "extract-1", "extract-2", "again"):
+    for name in ("bare", "bare-2", "paired-bare", "paired-1", "respelled", "extract-1", "extract-2", "again"):
         assert f"run 1 {name} " in out
     assert "per-doc cost extract-1 / bare:" in out
     assert "2 workers / 1 worker docs/s:" in out
     assert "2 bare loops at once / 1 docs/s:" in out
     assert "side by side, extract-1 / bare:" in out
+    assert "bare with respelled expressions / bare:" in out
+    assert "extract-1 over trafilatura as it runs it" in out
     assert "second extract:" in out
     assert "extract-2 store the same as the extract-1 store" in out
     assert "is identical to this tree's" in out and "DIFFERENT" not in out
