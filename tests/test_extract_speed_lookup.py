@@ -3,17 +3,13 @@ issue 20): the same classes as lxml.html's own lookup, and so the same extractio
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import lxml.html
 import pytest
 import trafilatura.utils
 from lxml import etree
 
-from archive.extract.article import examine_page
-from archive.extract.decode import decode_html
 from archive.extract.handover import element_classes
-from tests.helpers.pages import ROWS, corpus_page
+from tests.helpers.pages import corpus_verdicts
 
 FORMS = """<!DOCTYPE html><html><head><title>t</title><?php echo 1; ?></head><body>
 <!-- a comment --><form action="/s"><label for="q">Search</label><input name="q" type="text">
@@ -57,17 +53,7 @@ def stock_lookup():
     trafilatura.utils.HTML_PARSER.set_element_class_lookup(element_classes())
 
 
-def _verdicts() -> list[str]:
-    found = []
-    for page_id, row in sorted(ROWS.items())[::3]:  # a third of the bundled pages: a few seconds
-        html, _ = decode_html(corpus_page(page_id), f"text/html; charset={row['encoding']}")
-        verdict = examine_page(html, row["url"], f"{row['crawl_date'] or '2026-11-01T00:00:00'}+00:00")
-        article = asdict(verdict.article) if verdict.article else None
-        found.append(repr((page_id, article, verdict.reason, verdict.signals)))
-    return found
-
-
 def test_pages_extract_the_same_with_either_lookup(request):
-    fast = _verdicts()
+    fast = corpus_verdicts(3)  # a third of the bundled pages: a few seconds
     request.getfixturevalue("stock_lookup")
-    assert _verdicts() == fast
+    assert corpus_verdicts(3) == fast

@@ -6,17 +6,15 @@ and pages extract the same."""
 from __future__ import annotations
 
 import gzip
-from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 import trafilatura
 
-from archive.extract.article import examine_page
 from archive.extract.decode import decode_html
 from archive.extract.handover import RESPELLED
 from archive.extract.respelled import respell
-from tests.helpers.pages import ROWS, corpus_page
+from tests.helpers.pages import ROWS, corpus_page, corpus_verdicts
 
 WCXB = Path(__file__).parent / "data" / "wcxb"
 
@@ -86,17 +84,7 @@ def originals():
         r.put(r.respelled)
 
 
-def _verdicts() -> list[str]:
-    found = []
-    for page_id, row in sorted(ROWS.items()):
-        html, _ = decode_html(corpus_page(page_id), f"text/html; charset={row['encoding']}")
-        verdict = examine_page(html, row["url"], f"{row['crawl_date'] or '2026-11-01T00:00:00'}+00:00")
-        article = asdict(verdict.article) if verdict.article else None
-        found.append(repr((page_id, article, verdict.reason, verdict.signals)))
-    return found
-
-
 def test_pages_extract_the_same_with_the_original_expressions(request):
-    respelled = _verdicts()
+    respelled = corpus_verdicts()
     request.getfixturevalue("originals")
-    assert _verdicts() == respelled
+    assert corpus_verdicts() == respelled

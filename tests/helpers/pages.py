@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import gzip
+from dataclasses import asdict
 
 from archive.demo.site import CORPUS_DIR, NewsSite, load_manifest
-from archive.extract.article import extract_article
+from archive.extract.article import examine_page, extract_article
 from archive.extract.decode import decode_html
 
 CORPUS = CORPUS_DIR
@@ -23,6 +24,18 @@ def extract_corpus_page(page_id: str, content_type: str | None = None, **kwargs)
     content_type = content_type or f"text/html; charset={row['encoding']}"
     html, _ = decode_html(corpus_page(page_id), content_type)
     return extract_article(html, row["url"], f"{row['crawl_date'] or '2026-11-01T00:00:00'}+00:00", **kwargs)
+
+
+def corpus_verdicts(every: int = 1) -> list[str]:
+    """What ``examine_page`` makes of every ``every``-th bundled page (article, reason and
+    signals), as text to compare between two ways of running it."""
+    found = []
+    for page_id, row in sorted(ROWS.items())[::every]:
+        html, _ = decode_html(corpus_page(page_id), f"text/html; charset={row['encoding']}")
+        verdict = examine_page(html, row["url"], f"{row['crawl_date'] or '2026-11-01T00:00:00'}+00:00")
+        article = asdict(verdict.article) if verdict.article else None
+        found.append(repr((page_id, article, verdict.reason, verdict.signals)))
+    return found
 
 
 def add_bad_pages(site: NewsSite) -> None:
