@@ -58,8 +58,8 @@ def element_classes() -> etree.ElementNamespaceClassLookup:
 # every tree extraction walks. Only the speed differs; trafilatura is pinned.
 trafilatura.utils.HTML_PARSER.set_element_class_lookup(element_classes())
 
-# Every expression trafilatura and htmldate evaluate that selects by a list of names,
-# spelled so libxml2 matches the names as it walks (respelled.py). Only the speed differs.
+# trafilatura's and htmldate's expressions with their lists of names as name steps and their
+# regular-expression tests called only where the attribute is (respelled.py). Only the speed differs.
 RESPELLED = respell_libraries()
 
 

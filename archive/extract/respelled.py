@@ -36,12 +36,12 @@ REGEXP_NS = "http://exslt.org/regular-expressions"  # the `re:` of both librarie
 # A step ".//*[self::a or self::b]" (relative) or "//*[...]" (from the root), at the start of
 # an expression or after "(", "|", "[" or a space.
 NAME_LIST = re.compile(r"(?<![\w.:/)\]])(\.?)//\*\[\s*(self::[\w-]+(?:\s+or\s+self::[\w-]+)*)\s*\]")
-# What may make a predicate count positions: a number, last(), position(), or a function that
-# returns a number (conservatively, even where it is compared); such expressions are left alone.
 # re:test(@a|@b, 'pattern'[, 'flags']): XPath 1.0 string literals hold no quote of their kind.
 REGEX_TEST = re.compile(
     r"re:test\(\s*(@[\w-]+(?:\s*\|\s*@[\w-]+)*)\s*,\s*('[^']*'|\"[^\"]*\")\s*(?:,\s*('[^']*'|\"[^\"]*\")\s*)?\)"
 )
+# What may make a predicate count positions: a number, last(), position(), or a function that
+# returns a number (conservatively, even where it is compared); such expressions are left alone.
 POSITIONAL = re.compile(r"\[\s*\d|\b(?:last|position|count|sum|number|string-length|floor|ceiling|round)\(")
 
 
